@@ -1,0 +1,521 @@
+package encoding
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// ListWriter writes the fields of a described list (a performative, a section,
+// a source…). Absent fields are written as null and trailing nulls are dropped
+// when the list is closed (§1.4: "null ... trailing fields may be omitted").
+//
+//	w := encoding.BeginList(b, encoding.DescOpen)
+//	w.String(containerID)
+//	w.OmitUint(...)
+//	b = w.End()
+type ListWriter struct {
+	B       []byte
+	start   int // offset of the list32 constructor
+	count   int // fields written
+	kept    int // fields up to and including the last non-null one
+	keptEnd int // len(B) after the last non-null field
+}
+
+// BeginList appends the constructor of a described list and returns its writer.
+func BeginList(b []byte, descriptor uint64) ListWriter {
+	b = AppendDescriptor(b, descriptor)
+	b, start := appendCompoundHeader(b, codeList32)
+	return ListWriter{B: b, start: start, keptEnd: len(b)}
+}
+
+func (w *ListWriter) present() {
+	w.count++
+	w.kept = w.count
+	w.keptEnd = len(w.B)
+}
+
+// End drops trailing null fields, fixes up the header and returns the buffer.
+func (w *ListWriter) End() []byte {
+	return patchCompound(w.B[:w.keptEnd], w.start, w.kept)
+}
+
+// Appended records a non-null field the caller appended to B directly
+// (a nested described list such as a source or an error).
+func (w *ListWriter) Appended() { w.present() }
+
+// Null writes an absent field.
+func (w *ListWriter) Null() { w.B = append(w.B, codeNull); w.count++ }
+
+func (w *ListWriter) Bool(v bool)           { w.B = AppendBool(w.B, v); w.present() }
+func (w *ListWriter) Ubyte(v uint8)         { w.B = AppendUbyte(w.B, v); w.present() }
+func (w *ListWriter) Ushort(v uint16)       { w.B = AppendUshort(w.B, v); w.present() }
+func (w *ListWriter) Uint(v uint32)         { w.B = AppendUint(w.B, v); w.present() }
+func (w *ListWriter) Ulong(v uint64)        { w.B = AppendUlong(w.B, v); w.present() }
+func (w *ListWriter) String(v string)       { w.B = AppendString(w.B, v); w.present() }
+func (w *ListWriter) Symbol(v Symbol)       { w.B = AppendSymbol(w.B, v); w.present() }
+func (w *ListWriter) Binary(v []byte)       { w.B = AppendBinary(w.B, v); w.present() }
+func (w *ListWriter) Timestamp(v Timestamp) { w.B = AppendTimestamp(w.B, v); w.present() }
+
+// Raw writes an already encoded value (null when empty).
+func (w *ListWriter) Raw(v []byte) {
+	if len(v) == 0 {
+		w.Null()
+		return
+	}
+	w.B = append(w.B, v...)
+	w.present()
+}
+
+// OptBool writes v, or null when v is nil.
+func (w *ListWriter) OptBool(v *bool) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.Bool(*v)
+}
+
+// OptUint writes v, or null when v is nil.
+func (w *ListWriter) OptUint(v *uint32) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.Uint(*v)
+}
+
+// OptString writes v, or null when empty.
+func (w *ListWriter) OptString(v string) {
+	if v == "" {
+		w.Null()
+		return
+	}
+	w.String(v)
+}
+
+// OptSymbol writes v, or null when empty.
+func (w *ListWriter) OptSymbol(v Symbol) {
+	if v == "" {
+		w.Null()
+		return
+	}
+	w.Symbol(v)
+}
+
+// OptBinary writes v, or null when nil.
+func (w *ListWriter) OptBinary(v []byte) {
+	if v == nil {
+		w.Null()
+		return
+	}
+	w.Binary(v)
+}
+
+// Symbols writes a multiple-symbol field, or null when empty.
+func (w *ListWriter) Symbols(v []Symbol) {
+	if len(v) == 0 {
+		w.Null()
+		return
+	}
+	w.B = AppendSymbolArray(w.B, v)
+	w.present()
+}
+
+// Map writes a map field (fields, properties), or null when empty.
+func (w *ListWriter) Map(m Map) error {
+	if len(m) == 0 {
+		w.Null()
+		return nil
+	}
+	var err error
+	w.B, err = appendMap(w.B, m)
+	w.present()
+	return err
+}
+
+// Value writes any value; nil writes null.
+func (w *ListWriter) Value(v any) error {
+	if v == nil {
+		w.Null()
+		return nil
+	}
+	var err error
+	w.B, err = AppendValue(w.B, v)
+	w.present()
+	return err
+}
+
+// FieldReader reads the fields of a list in order. A missing trailing field
+// reads as null. Errors are sticky: check Err once after the last field.
+type FieldReader struct {
+	r     Reader
+	left  int
+	err   error
+	index int
+}
+
+// ReadList reads a list constructor (list0, list8 or list32) from r and
+// returns a FieldReader over its fields.
+func (r *Reader) ReadList() (FieldReader, error) {
+	code, err := r.byte1()
+	if err != nil {
+		return FieldReader{}, err
+	}
+	switch code {
+	case codeList0:
+		return FieldReader{}, nil
+	case codeList8, codeList32:
+	default:
+		return FieldReader{}, fmt.Errorf("%w: expected list, got 0x%02x", ErrDecode, code)
+	}
+	sub, count, err := r.compoundHeader(code)
+	if err != nil {
+		return FieldReader{}, err
+	}
+	if count > sub.Len() {
+		return FieldReader{}, errBadLength
+	}
+	return FieldReader{r: *sub, left: count}, nil
+}
+
+// Err returns the first error met.
+func (f *FieldReader) Err() error { return f.err }
+
+// Index is the position of the next field.
+func (f *FieldReader) Index() int { return f.index }
+
+func (f *FieldReader) fail(err error) {
+	if f.err == nil {
+		f.err = fmt.Errorf("field %d: %w", f.index, err)
+	}
+}
+
+// next returns the format code of the next field, consuming it, or ok=false
+// for an absent or null field.
+func (f *FieldReader) next() (byte, bool) {
+	if f.err != nil || f.left == 0 {
+		f.index++
+		return 0, false
+	}
+	f.left--
+	f.index++
+	code, err := f.r.byte1()
+	if err != nil {
+		f.fail(err)
+		return 0, false
+	}
+	return code, code != codeNull
+}
+
+// Skip consumes the next field whatever its type.
+func (f *FieldReader) Skip() {
+	if f.err != nil || f.left == 0 {
+		f.index++
+		return
+	}
+	f.left--
+	f.index++
+	if _, err := f.r.Skip(); err != nil {
+		f.fail(err)
+	}
+}
+
+// RawField returns the next field's raw encoding, or nil when it is null or absent.
+func (f *FieldReader) RawField() []byte {
+	if f.err != nil || f.left == 0 {
+		f.index++
+		return nil
+	}
+	f.left--
+	f.index++
+	raw, err := f.r.Skip()
+	if err != nil {
+		f.fail(err)
+		return nil
+	}
+	if len(raw) == 1 && raw[0] == codeNull {
+		return nil
+	}
+	return raw
+}
+
+// Value reads the next field as any value (nil when absent).
+func (f *FieldReader) Value() any {
+	if f.err != nil || f.left == 0 {
+		f.index++
+		return nil
+	}
+	f.left--
+	f.index++
+	v, err := f.r.ReadValue()
+	if err != nil {
+		f.fail(err)
+	}
+	return v
+}
+
+func (f *FieldReader) body(code byte) []byte {
+	n, err := f.r.bodyLen(code)
+	if err != nil {
+		f.fail(err)
+		return nil
+	}
+	s, err := f.r.next(n)
+	if err != nil {
+		f.fail(err)
+	}
+	return s
+}
+
+func (f *FieldReader) typeErr(want string, code byte) {
+	f.fail(fmt.Errorf("%w: expected %s, got format code 0x%02x", ErrDecode, want, code))
+}
+
+// Bool reads a boolean field into dst; it reports whether the field was present.
+func (f *FieldReader) Bool(dst *bool) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	switch code {
+	case codeTrue:
+		*dst = true
+	case codeFalse:
+		*dst = false
+	case codeBool:
+		if s := f.body(code); s != nil {
+			*dst = s[0] != 0
+		}
+	default:
+		f.typeErr("boolean", code)
+		return false
+	}
+	return f.err == nil
+}
+
+// Uint reads a uint (or a narrower unsigned) field.
+func (f *FieldReader) Uint(dst *uint32) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	switch code {
+	case codeUint0:
+		*dst = 0
+	case codeSmallUint, codeUbyte:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = uint32(s[0])
+	case codeUshort:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = uint32(binary.BigEndian.Uint16(s))
+	case codeUint:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = binary.BigEndian.Uint32(s)
+	default:
+		f.typeErr("uint", code)
+		return false
+	}
+	return true
+}
+
+// Ushort reads a ushort field.
+func (f *FieldReader) Ushort(dst *uint16) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	switch code {
+	case codeUbyte:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = uint16(s[0])
+	case codeUshort:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = binary.BigEndian.Uint16(s)
+	default:
+		f.typeErr("ushort", code)
+		return false
+	}
+	return true
+}
+
+// Ubyte reads a ubyte field.
+func (f *FieldReader) Ubyte(dst *uint8) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	if code != codeUbyte {
+		f.typeErr("ubyte", code)
+		return false
+	}
+	s := f.body(code)
+	if s == nil {
+		return false
+	}
+	*dst = s[0]
+	return true
+}
+
+// Ulong reads a ulong (or narrower unsigned) field.
+func (f *FieldReader) Ulong(dst *uint64) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	switch code {
+	case codeUlong0, codeUint0:
+		*dst = 0
+	case codeSmallUlong, codeSmallUint, codeUbyte:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = uint64(s[0])
+	case codeUint:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = uint64(binary.BigEndian.Uint32(s))
+	case codeUlong:
+		s := f.body(code)
+		if s == nil {
+			return false
+		}
+		*dst = binary.BigEndian.Uint64(s)
+	default:
+		f.typeErr("ulong", code)
+		return false
+	}
+	return true
+}
+
+// Timestamp reads a timestamp field.
+func (f *FieldReader) Timestamp(dst *Timestamp) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	if code != codeTimestamp {
+		f.typeErr("timestamp", code)
+		return false
+	}
+	s := f.body(code)
+	if s == nil {
+		return false
+	}
+	*dst = Timestamp(binary.BigEndian.Uint64(s))
+	return true
+}
+
+// Binary reads a binary field; the result aliases the input.
+func (f *FieldReader) Binary(dst *[]byte) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	if code != codeVbin8 && code != codeVbin32 {
+		f.typeErr("binary", code)
+		return false
+	}
+	s := f.body(code)
+	if f.err != nil {
+		return false
+	}
+	*dst = s
+	return true
+}
+
+// String reads a string field.
+func (f *FieldReader) String(dst *string) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	if code != codeStr8 && code != codeStr32 {
+		f.typeErr("string", code)
+		return false
+	}
+	s := f.body(code)
+	if f.err != nil {
+		return false
+	}
+	*dst = string(s)
+	return true
+}
+
+// Symbol reads a symbol field.
+func (f *FieldReader) Symbol(dst *Symbol) bool {
+	code, ok := f.next()
+	if !ok {
+		return false
+	}
+	if code != codeSym8 && code != codeSym32 {
+		f.typeErr("symbol", code)
+		return false
+	}
+	s := f.body(code)
+	if f.err != nil {
+		return false
+	}
+	*dst = Symbol(s)
+	return true
+}
+
+// Symbols reads a multiple-symbol field: a single symbol or an array of symbols.
+func (f *FieldReader) Symbols(dst *[]Symbol) bool {
+	v := f.Value()
+	switch v := v.(type) {
+	case nil:
+		return false
+	case Symbol:
+		*dst = []Symbol{v}
+	case *Array:
+		out := make([]Symbol, 0, len(v.Values))
+		for _, e := range v.Values {
+			s, ok := e.(Symbol)
+			if !ok {
+				f.fail(fmt.Errorf("%w: expected array of symbols, got %T", ErrDecode, e))
+				return false
+			}
+			out = append(out, s)
+		}
+		*dst = out
+	default:
+		f.fail(fmt.Errorf("%w: expected symbol or array of symbols, got %T", ErrDecode, v))
+		return false
+	}
+	return true
+}
+
+// Map reads a map field.
+func (f *FieldReader) Map(dst *Map) bool {
+	v := f.Value()
+	switch v := v.(type) {
+	case nil:
+		return false
+	case Map:
+		*dst = v
+		return true
+	}
+	f.fail(fmt.Errorf("%w: expected map, got %T", ErrDecode, v))
+	return false
+}
+
+// Left is the number of fields not yet read.
+func (f *FieldReader) Left() int { return f.left }
