@@ -175,7 +175,7 @@ func (r *Reader) ReadList() (FieldReader, error) {
 	if count > sub.Len() {
 		return FieldReader{}, errBadLength
 	}
-	return FieldReader{r: *sub, left: count}, nil
+	return FieldReader{r: sub, left: count}, nil
 }
 
 // Err returns the first error met.
@@ -477,7 +477,9 @@ func (f *FieldReader) Symbol(dst *Symbol) bool {
 	return true
 }
 
-// Symbols reads a multiple-symbol field: a single symbol or an array of symbols.
+// Symbols reads a multiple-symbol field: a single symbol or an array of
+// symbols. An empty array reads as present but leaves a nil slice, the form
+// ListWriter.Symbols writes back as null, so decode → encode → decode is stable.
 func (f *FieldReader) Symbols(dst *[]Symbol) bool {
 	v := f.Value()
 	switch v := v.(type) {
@@ -486,7 +488,10 @@ func (f *FieldReader) Symbols(dst *[]Symbol) bool {
 	case Symbol:
 		*dst = []Symbol{v}
 	case *Array:
-		out := make([]Symbol, 0, len(v.Values))
+		var out []Symbol
+		if len(v.Values) > 0 {
+			out = make([]Symbol, 0, len(v.Values))
+		}
 		for _, e := range v.Values {
 			s, ok := e.(Symbol)
 			if !ok {
@@ -503,13 +508,17 @@ func (f *FieldReader) Symbols(dst *[]Symbol) bool {
 	return true
 }
 
-// Map reads a map field.
+// Map reads a map field. An empty map reads as present but leaves dst nil,
+// the form ListWriter.Map writes back as null.
 func (f *FieldReader) Map(dst *Map) bool {
 	v := f.Value()
 	switch v := v.(type) {
 	case nil:
 		return false
 	case Map:
+		if len(v) == 0 {
+			v = nil
+		}
 		*dst = v
 		return true
 	}

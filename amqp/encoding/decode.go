@@ -24,7 +24,17 @@ type Reader struct {
 	b     []byte
 	off   int
 	depth int
+	// zeroUsed counts the zero-width array elements (null, true, uint0…)
+	// decoded so far. They cost no input bytes, so without a cap a 10-byte
+	// array32 of nulls could make the decoder allocate a 1 MiB []any. The cap
+	// is a constant, not a share of the input, so that a value re-encoded in
+	// its (shorter) canonical form still decodes.
+	zeroUsed int
 }
+
+// maxZeroWidth caps the zero-width array elements one Reader decodes, which
+// bounds what they can make it allocate to 16 bytes each: 64 KiB.
+const maxZeroWidth = 4096
 
 // NewReader returns a Reader over b.
 func NewReader(b []byte) *Reader { return &Reader{b: b} }
@@ -68,26 +78,33 @@ func (r *Reader) PeekCode() (byte, error) {
 }
 
 // Skip consumes one whole value (described or not) without decoding it and
-// returns its raw bytes.
+// returns its raw bytes. It checks format codes and lengths but not the
+// contents of compound values.
 func (r *Reader) Skip() ([]byte, error) {
 	start := r.off
-	code, err := r.byte1()
-	if err != nil {
-		return nil, err
-	}
-	if code == codeDescribed {
-		if _, err := r.Skip(); err != nil {
-			return nil, err
-		}
-		if _, err := r.Skip(); err != nil {
-			return nil, err
-		}
-		return r.b[start:r.off], nil
-	}
-	if err := r.skipBody(code); err != nil {
+	if err := r.skip(r.depth); err != nil {
 		return nil, err
 	}
 	return r.b[start:r.off], nil
+}
+
+// skip consumes one value; depth bounds the recursion through descriptors,
+// which a run of 0x00 bytes would otherwise drive as deep as the input is long.
+func (r *Reader) skip(depth int) error {
+	code, err := r.byte1()
+	if err != nil {
+		return err
+	}
+	if code != codeDescribed {
+		return r.skipBody(code)
+	}
+	if depth >= maxDepth {
+		return errTooDeep
+	}
+	if err := r.skip(depth + 1); err != nil {
+		return err
+	}
+	return r.skip(depth + 1)
 }
 
 // skipBody consumes the bytes that follow a (non-described) format code.
@@ -100,8 +117,32 @@ func (r *Reader) skipBody(code byte) error {
 	return err
 }
 
+// validCodes marks the format codes of §1.6; the width classes of bodyLen
+// would otherwise accept undefined codes such as 0x46 or 0x57.
+var validCodes = func() (v [256]bool) {
+	for _, c := range []byte{
+		codeNull, codeBool, codeTrue, codeFalse, codeUbyte, codeUshort,
+		codeUint, codeSmallUint, codeUint0, codeUlong, codeSmallUlong, codeUlong0,
+		codeByte, codeShort, codeInt, codeSmallInt, codeLong, codeSmallLong,
+		codeFloat, codeDouble, codeDecimal32, codeDecimal64, codeDecimal128,
+		codeChar, codeTimestamp, codeUUID, codeVbin8, codeVbin32, codeStr8,
+		codeStr32, codeSym8, codeSym32, codeList0, codeList8, codeList32,
+		codeMap8, codeMap32, codeArray8, codeArray32,
+	} {
+		v[c] = true
+	}
+	return v
+}()
+
+func invalidCode(code byte) error {
+	return fmt.Errorf("%w: invalid format code 0x%02x", ErrDecode, code)
+}
+
 // bodyLen returns how many bytes follow the format code, consuming any length prefix.
 func (r *Reader) bodyLen(code byte) (int, error) {
+	if !validCodes[code] {
+		return 0, invalidCode(code)
+	}
 	switch code >> 4 {
 	case 0x4:
 		return 0, nil
@@ -129,7 +170,7 @@ func (r *Reader) bodyLen(code byte) (int, error) {
 		}
 		return int(n), nil
 	}
-	return 0, fmt.Errorf("%w: invalid format code 0x%02x", ErrDecode, code)
+	return 0, invalidCode(code)
 }
 
 // ReadDescriptor reads a described-type constructor and returns its numeric
@@ -280,18 +321,19 @@ func fixed(code byte, s []byte) (any, error) {
 	case codeSym8, codeSym32:
 		return Symbol(s), nil
 	}
-	return nil, fmt.Errorf("%w: invalid format code 0x%02x", ErrDecode, code)
+	return nil, invalidCode(code)
 }
 
 // compoundHeader reads size and count of a list/map/array and returns a
-// Reader limited to its body. count is checked against the bytes available.
-func (r *Reader) compoundHeader(code byte) (*Reader, int, error) {
+// Reader limited to its body. The Reader is returned by value so decoding a
+// list does not allocate one; callers hand its zero-width budget back with done.
+func (r *Reader) compoundHeader(code byte) (Reader, int, error) {
 	wide := code&0x10 != 0
 	var size, count int
 	if wide {
 		s, err := r.next(8)
 		if err != nil {
-			return nil, 0, err
+			return Reader{}, 0, err
 		}
 		size = int(binary.BigEndian.Uint32(s))
 		count = int(binary.BigEndian.Uint32(s[4:]))
@@ -299,19 +341,28 @@ func (r *Reader) compoundHeader(code byte) (*Reader, int, error) {
 	} else {
 		s, err := r.next(2)
 		if err != nil {
-			return nil, 0, err
+			return Reader{}, 0, err
 		}
 		size, count = int(s[0])-1, int(s[1])
 	}
 	if size < 0 || size > r.Len() {
-		return nil, 0, errBadLength
+		return Reader{}, 0, errBadLength
+	}
+	if r.depth+1 > maxDepth {
+		return Reader{}, 0, errTooDeep
 	}
 	body, _ := r.next(size)
-	sub := &Reader{b: body, depth: r.depth + 1}
-	if sub.depth > maxDepth {
-		return nil, 0, errTooDeep
+	return Reader{b: body, depth: r.depth + 1, zeroUsed: r.zeroUsed}, count, nil
+}
+
+// done checks that a compound's elements filled exactly its declared size and
+// carries its zero-width count back to r.
+func (r *Reader) done(sub *Reader) error {
+	r.zeroUsed = sub.zeroUsed
+	if sub.Len() != 0 {
+		return fmt.Errorf("%w: %d bytes after the last element of a compound value", ErrDecode, sub.Len())
 	}
-	return sub, count, nil
+	return nil
 }
 
 func (r *Reader) readList(code byte) (any, error) {
@@ -319,6 +370,7 @@ func (r *Reader) readList(code byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every element takes at least one byte: this bounds the allocation below.
 	if count > sub.Len() {
 		return nil, errBadLength
 	}
@@ -330,7 +382,7 @@ func (r *Reader) readList(code byte) (any, error) {
 		}
 		l = append(l, v)
 	}
-	return l, nil
+	return l, r.done(&sub)
 }
 
 func (r *Reader) readMap(code byte) (any, error) {
@@ -356,7 +408,7 @@ func (r *Reader) readMap(code byte) (any, error) {
 		}
 		m = append(m, MapEntry{Key: k, Value: v})
 	}
-	return m, nil
+	return m, r.done(&sub)
 }
 
 func (r *Reader) readArray(code byte) (any, error) {
@@ -373,14 +425,27 @@ func (r *Reader) readArray(code byte) (any, error) {
 		if a.Descriptor, err = sub.ReadValue(); err != nil {
 			return nil, err
 		}
+		// Name spec descriptors by code, as readDescribed does.
+		if s, ok := a.Descriptor.(Symbol); ok {
+			if c, known := descriptorNames[s]; known {
+				a.Descriptor = c
+			}
+		}
 		if elemCode, err = sub.byte1(); err != nil {
 			return nil, err
 		}
 	}
+	if elemCode == codeDescribed || !validCodes[elemCode] {
+		return nil, invalidCode(elemCode)
+	}
 	a.Code = elemCode
-	// Zero-width elements (null, true, uint0…) could claim any count for free;
-	// bound them so a 9-byte input cannot ask for billions of values.
-	if count > sub.Len() && !(zeroWidth(elemCode) && count <= maxZeroWidth) {
+	if zeroWidth(elemCode) {
+		// Zero-width elements cost no input: count them against a cap instead.
+		if count > maxZeroWidth-sub.zeroUsed {
+			return nil, errBadLength
+		}
+		sub.zeroUsed += count
+	} else if count > sub.Len() {
 		return nil, errBadLength
 	}
 	a.Values = make([]any, 0, count)
@@ -394,9 +459,7 @@ func (r *Reader) readArray(code byte) (any, error) {
 		}
 		a.Values = append(a.Values, v)
 	}
-	return a, nil
+	return a, r.done(&sub)
 }
-
-const maxZeroWidth = 1 << 16
 
 func zeroWidth(code byte) bool { return code>>4 == 0x4 }

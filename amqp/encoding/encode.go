@@ -132,15 +132,15 @@ func AppendSymbolArray(b []byte, syms []Symbol) []byte {
 	return b
 }
 
-// AppendMapHeader starts a map32; call PatchMap with the returned offset once
-// its count*2 items are written.
+// appendCompoundHeader starts a list32/map32; patchCompound completes it once
+// its elements are written.
 func appendCompoundHeader(b []byte, code byte) ([]byte, int) {
 	start := len(b)
 	return append(b, code, 0, 0, 0, 0, 0, 0, 0, 0), start
 }
 
-// patchCompound fills in size and count of a list32/map32 started at start and
-// shrinks it to the 8-bit form when it fits (or list0 when empty).
+// patchCompound fills in size and count of a list32/map32/array32 started at
+// start and shrinks it to the 8-bit form when it fits (or list0 when empty).
 func patchCompound(b []byte, start, count int) []byte {
 	body := len(b) - start - 9
 	code := b[start]
@@ -149,7 +149,7 @@ func patchCompound(b []byte, start, count int) []byte {
 		return b[:start+1]
 	}
 	if body+1 <= 255 && count <= 255 {
-		b[start] = code - 0x10 // list32→list8, map32→map8
+		b[start] = code - 0x10 // list32→list8, map32→map8, array32→array8
 		b[start+1] = byte(body + 1)
 		b[start+2] = byte(count)
 		copy(b[start+3:], b[start+9:])
@@ -222,19 +222,36 @@ func AppendValue(b []byte, v any) ([]byte, error) {
 	return b, fmt.Errorf("%w: %T", ErrUnsupportedType, v)
 }
 
-func appendList(b []byte, l List) ([]byte, error) {
-	b, start := appendCompoundHeader(b, codeList32)
+func appendList(b []byte, l List) ([]byte, error) { return appendListAs(b, l, codeList32, true) }
+
+func appendMap(b []byte, m Map) ([]byte, error) { return appendMapAs(b, m, codeMap32, true) }
+
+// appendHeader writes the format code of a list, map or array and room for
+// its size and count (8- or 32-bit, by the code).
+func appendHeader(b []byte, code byte) []byte {
+	if code&0x10 == 0 {
+		return append(b, code, 0, 0)
+	}
+	return append(b, code, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+
+// appendListAs writes l with format code list8 or list32; with shrink, a
+// list32 becomes list8 or list0 when it fits.
+func appendListAs(b []byte, l List, code byte, shrink bool) ([]byte, error) {
+	start := len(b)
+	b = appendHeader(b, code)
 	var err error
 	for _, e := range l {
 		if b, err = AppendValue(b, e); err != nil {
 			return b, err
 		}
 	}
-	return patchCompound(b, start, len(l)), nil
+	return patchSized(b, start, len(l), shrink)
 }
 
-func appendMap(b []byte, m Map) ([]byte, error) {
-	b, start := appendCompoundHeader(b, codeMap32)
+func appendMapAs(b []byte, m Map, code byte, shrink bool) ([]byte, error) {
+	start := len(b)
+	b = appendHeader(b, code)
 	var err error
 	for _, e := range m {
 		if b, err = AppendValue(b, e.Key); err != nil {
@@ -244,7 +261,7 @@ func appendMap(b []byte, m Map) ([]byte, error) {
 			return b, err
 		}
 	}
-	return patchCompound(b, start, 2*len(m)), nil
+	return patchSized(b, start, 2*len(m), shrink)
 }
 
 func appendDescribed(b []byte, d *Described) ([]byte, error) {
@@ -259,11 +276,17 @@ func appendDescribed(b []byte, d *Described) ([]byte, error) {
 	return AppendValue(b, d.Value)
 }
 
-// appendArray writes an array32 with the element constructor a.Code (and
-// a.Descriptor); each element is encoded with that fixed constructor.
+// appendArray writes a.Values with the single element constructor a.Code (and
+// a.Descriptor), as an array8 when it fits and an array32 otherwise.
 func appendArray(b []byte, a *Array) ([]byte, error) {
+	return appendArrayAs(b, a, codeArray32, true)
+}
+
+// appendArrayAs writes a with format code array8 or array32; with shrink, an
+// array32 becomes array8 when it fits.
+func appendArrayAs(b []byte, a *Array, code byte, shrink bool) ([]byte, error) {
 	start := len(b)
-	b = append(b, codeArray32, 0, 0, 0, 0, 0, 0, 0, 0)
+	b = appendHeader(b, code)
 	if a.Descriptor != nil {
 		b = append(b, codeDescribed)
 		var err error
@@ -271,107 +294,223 @@ func appendArray(b []byte, a *Array) ([]byte, error) {
 			return b, err
 		}
 	}
+	if a.Code == codeDescribed || !validCodes[a.Code] {
+		return b, fmt.Errorf("%w: array of format code 0x%02x", ErrUnsupportedType, a.Code)
+	}
 	b = append(b, a.Code)
 	for _, v := range a.Values {
 		if d, ok := v.(*Described); ok && a.Descriptor != nil {
 			v = d.Value // the descriptor is written once, before the element constructor
 		}
 		var err error
-		if b, err = appendArrayElement(b, a.Code, v); err != nil {
+		if b, err = appendElement(b, a.Code, v); err != nil {
 			return b, err
 		}
 	}
+	return patchSized(b, start, len(a.Values), shrink)
+}
+
+// patchSized fills in size and count of the list, map or array whose header
+// (8- or 32-bit, by its format code) starts at start. With shrink, a 32-bit
+// header is rewritten in 8 bits when size and count fit.
+func patchSized(b []byte, start, count int, shrink bool) ([]byte, error) {
+	if b[start]&0x10 == 0 { // list8, map8, array8
+		size := len(b) - start - 2
+		if size > 255 || count > 255 {
+			return b, fmt.Errorf("%w: %d bytes, %d elements in an 8-bit compound", ErrUnsupportedType, size, count)
+		}
+		b[start+1], b[start+2] = byte(size), byte(count)
+		return b, nil
+	}
+	if shrink {
+		return patchCompound(b, start, count), nil
+	}
 	binary.BigEndian.PutUint32(b[start+1:], uint32(len(b)-start-5))
-	binary.BigEndian.PutUint32(b[start+5:], uint32(len(a.Values)))
+	binary.BigEndian.PutUint32(b[start+5:], uint32(count))
 	return b, nil
 }
 
-// appendArrayElement writes v without its constructor, in the width code implies.
-func appendArrayElement(b []byte, code byte, v any) ([]byte, error) {
-	enc, err := AppendValue(nil, v)
-	if err != nil {
-		return b, err
+// appendElement writes v without its constructor, in the form the array's
+// element constructor code implies.
+func appendElement(b []byte, code byte, v any) ([]byte, error) {
+	bad := func() ([]byte, error) {
+		return b, fmt.Errorf("%w: %T in an array of 0x%02x", ErrUnsupportedType, v, code)
 	}
-	widened, err := widen(enc, code)
-	if err != nil {
-		return b, err
+	switch code {
+	case codeNull:
+		if v != nil {
+			return bad()
+		}
+		return b, nil
+	case codeTrue, codeFalse:
+		if x, ok := v.(bool); !ok || x != (code == codeTrue) {
+			return bad()
+		}
+		return b, nil
+	case codeUint0:
+		if x, ok := v.(uint32); !ok || x != 0 {
+			return bad()
+		}
+		return b, nil
+	case codeUlong0:
+		if x, ok := v.(uint64); !ok || x != 0 {
+			return bad()
+		}
+		return b, nil
+	case codeList0:
+		if x, ok := v.(List); !ok || len(x) != 0 {
+			return bad()
+		}
+		return b, nil
+	case codeBool:
+		if x, ok := v.(bool); ok {
+			if x {
+				return append(b, 1), nil
+			}
+			return append(b, 0), nil
+		}
+	case codeUbyte:
+		if x, ok := v.(uint8); ok {
+			return append(b, x), nil
+		}
+	case codeUshort:
+		if x, ok := v.(uint16); ok {
+			return binary.BigEndian.AppendUint16(b, x), nil
+		}
+	case codeUint:
+		if x, ok := v.(uint32); ok {
+			return binary.BigEndian.AppendUint32(b, x), nil
+		}
+	case codeSmallUint:
+		if x, ok := v.(uint32); ok && x < 256 {
+			return append(b, byte(x)), nil
+		}
+	case codeUlong:
+		if x, ok := v.(uint64); ok {
+			return binary.BigEndian.AppendUint64(b, x), nil
+		}
+	case codeSmallUlong:
+		if x, ok := v.(uint64); ok && x < 256 {
+			return append(b, byte(x)), nil
+		}
+	case codeByte:
+		if x, ok := v.(int8); ok {
+			return append(b, byte(x)), nil
+		}
+	case codeShort:
+		if x, ok := v.(int16); ok {
+			return binary.BigEndian.AppendUint16(b, uint16(x)), nil
+		}
+	case codeInt:
+		if x, ok := v.(int32); ok {
+			return binary.BigEndian.AppendUint32(b, uint32(x)), nil
+		}
+	case codeSmallInt:
+		if x, ok := v.(int32); ok && x >= -128 && x <= 127 {
+			return append(b, byte(int8(x))), nil
+		}
+	case codeLong:
+		if x, ok := v.(int64); ok {
+			return binary.BigEndian.AppendUint64(b, uint64(x)), nil
+		}
+	case codeSmallLong:
+		if x, ok := v.(int64); ok && x >= -128 && x <= 127 {
+			return append(b, byte(int8(x))), nil
+		}
+	case codeFloat:
+		if x, ok := v.(float32); ok {
+			return binary.BigEndian.AppendUint32(b, math.Float32bits(x)), nil
+		}
+	case codeDouble:
+		if x, ok := v.(float64); ok {
+			return binary.BigEndian.AppendUint64(b, math.Float64bits(x)), nil
+		}
+	case codeDecimal32:
+		if x, ok := v.(Decimal32); ok {
+			return append(b, x[:]...), nil
+		}
+	case codeDecimal64:
+		if x, ok := v.(Decimal64); ok {
+			return append(b, x[:]...), nil
+		}
+	case codeDecimal128:
+		if x, ok := v.(Decimal128); ok {
+			return append(b, x[:]...), nil
+		}
+	case codeChar:
+		if x, ok := v.(Char); ok {
+			return binary.BigEndian.AppendUint32(b, uint32(x)), nil
+		}
+	case codeTimestamp:
+		if x, ok := v.(Timestamp); ok {
+			return binary.BigEndian.AppendUint64(b, uint64(x)), nil
+		}
+	case codeUUID:
+		if x, ok := v.(UUID); ok {
+			return append(b, x[:]...), nil
+		}
+	case codeVbin8, codeStr8, codeSym8, codeVbin32, codeStr32, codeSym32:
+		return appendVariable(b, code, v)
+	case codeList8, codeList32:
+		if x, ok := v.(List); ok {
+			start := len(b)
+			b, err := appendListAs(b, x, code, false)
+			return dropCode(b, start, err)
+		}
+	case codeMap8, codeMap32:
+		if x, ok := v.(Map); ok {
+			start := len(b)
+			b, err := appendMapAs(b, x, code, false)
+			return dropCode(b, start, err)
+		}
+	case codeArray8, codeArray32:
+		if x, ok := v.(*Array); ok {
+			start := len(b)
+			b, err := appendArrayAs(b, x, code, false)
+			return dropCode(b, start, err)
+		}
 	}
-	return append(b, widened...), nil
+	return bad()
 }
 
-// widen converts a single encoded value to the element encoding code, dropping
-// the constructor. Compact encodings (uint0, smalluint, str8, list8...) are
-// widened to the array's fixed-width form.
-func widen(enc []byte, code byte) ([]byte, error) {
-	r := NewReader(enc)
-	v, err := r.ReadValue()
+// dropCode removes the format code written at start: array elements share
+// the array's constructor and do not repeat it.
+func dropCode(b []byte, start int, err error) ([]byte, error) {
 	if err != nil {
-		return nil, err
+		return b, err
 	}
-	var out []byte
-	switch code {
-	case codeNull, codeTrue, codeFalse, codeUint0, codeUlong0, codeList0:
-		return nil, nil
-	case codeBool:
-		if v == true {
-			return []byte{1}, nil
-		}
-		return []byte{0}, nil
-	case codeUint:
-		n, ok := v.(uint32)
-		if !ok {
-			return nil, fmt.Errorf("%w: %T in uint array", ErrUnsupportedType, v)
-		}
-		return binary.BigEndian.AppendUint32(out, n), nil
-	case codeUlong:
-		n, ok := v.(uint64)
-		if !ok {
-			return nil, fmt.Errorf("%w: %T in ulong array", ErrUnsupportedType, v)
-		}
-		return binary.BigEndian.AppendUint64(out, n), nil
-	case codeInt:
-		n, ok := v.(int32)
-		if !ok {
-			return nil, fmt.Errorf("%w: %T in int array", ErrUnsupportedType, v)
-		}
-		return binary.BigEndian.AppendUint32(out, uint32(n)), nil
-	case codeLong:
-		n, ok := v.(int64)
-		if !ok {
-			return nil, fmt.Errorf("%w: %T in long array", ErrUnsupportedType, v)
-		}
-		return binary.BigEndian.AppendUint64(out, uint64(n)), nil
-	case codeVbin32, codeStr32, codeSym32:
-		var s []byte
-		switch x := v.(type) {
-		case []byte:
-			s = x
-		case string:
-			s = []byte(x)
-		case Symbol:
-			s = []byte(x)
-		default:
-			return nil, fmt.Errorf("%w: %T in variable-width array", ErrUnsupportedType, v)
-		}
-		out = binary.BigEndian.AppendUint32(out, uint32(len(s)))
-		return append(out, s...), nil
-	case codeList32, codeMap32:
-		// Re-encode compound values in their 32-bit form.
-		inner := enc[1:]
-		if enc[0] == codeList0 {
-			return []byte{0, 0, 0, 4, 0, 0, 0, 0}, nil
-		}
-		if enc[0] == codeList8 || enc[0] == codeMap8 {
-			size, count := int(inner[0]), int(inner[1])
-			out = binary.BigEndian.AppendUint32(out, uint32(size+3))
-			out = binary.BigEndian.AppendUint32(out, uint32(count))
-			return append(out, inner[2:]...), nil
-		}
-		return inner, nil
+	copy(b[start:], b[start+1:])
+	return b[:len(b)-1], nil
+}
+
+// appendVariable writes a binary, string or symbol array element: its length
+// in the width code implies, then its bytes. The three kinds share a layout,
+// so any of them may fill any variable-width array.
+func appendVariable(b []byte, code byte, v any) ([]byte, error) {
+	var n int
+	switch x := v.(type) {
+	case []byte:
+		n = len(x)
+	case string:
+		n = len(x)
+	case Symbol:
+		n = len(x)
+	default:
+		return b, fmt.Errorf("%w: %T in an array of 0x%02x", ErrUnsupportedType, v, code)
 	}
-	// Fixed-width encodings whose compact form is the only form.
-	if enc[0] != code {
-		return nil, fmt.Errorf("%w: %T in array of 0x%02x", ErrUnsupportedType, v, code)
+	if code&0x10 == 0 {
+		if n > 255 {
+			return b, fmt.Errorf("%w: %d bytes in an array of 0x%02x", ErrUnsupportedType, n, code)
+		}
+		b = append(b, byte(n))
+	} else {
+		b = binary.BigEndian.AppendUint32(b, uint32(n))
 	}
-	return enc[1:], nil
+	switch x := v.(type) {
+	case []byte:
+		return append(b, x...), nil
+	case string:
+		return append(b, x...), nil
+	}
+	return append(b, v.(Symbol)...), nil
 }

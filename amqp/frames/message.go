@@ -249,12 +249,16 @@ func optTime(w *encoding.ListWriter, t encoding.Timestamp) {
 // message-annotations, application-properties or footer.
 func DecodeAnnotatedMap(raw []byte) (encoding.Map, error) {
 	r := encoding.NewReader(raw)
-	code, _, known, err := r.ReadDescriptor()
+	code, other, known, err := r.ReadDescriptor()
 	if err != nil {
 		return nil, err
 	}
-	if !known || sectionRank[code] == rankBody || code == encoding.DescHeader || code == encoding.DescProperties {
-		return nil, fmt.Errorf("%w: not a map section", ErrMessage)
+	switch {
+	case !known:
+		return nil, fmt.Errorf("%w: not a map section: descriptor %v", ErrMessage, other)
+	case code != encoding.DescDeliveryAnnotations && code != encoding.DescMessageAnnotations &&
+		code != encoding.DescApplicationProperties && code != encoding.DescFooter:
+		return nil, fmt.Errorf("%w: not a map section: descriptor 0x%02x", ErrMessage, code)
 	}
 	v, err := r.ReadValue()
 	if err != nil {

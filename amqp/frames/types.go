@@ -111,7 +111,7 @@ const (
 type Source struct {
 	Address               string
 	Durable               uint32
-	ExpiryPolicy          encoding.Symbol
+	ExpiryPolicy          encoding.Symbol // decoded default ExpirySessionEnd; "" encodes as the default
 	Timeout               uint32
 	Dynamic               bool
 	DynamicNodeProperties encoding.Map
@@ -137,7 +137,7 @@ func (s *Source) Append(b []byte) []byte {
 	} else {
 		w.Null()
 	}
-	w.OptSymbol(s.ExpiryPolicy)
+	optExpiry(&w, s.ExpiryPolicy)
 	if s.Timeout != 0 {
 		w.Uint(s.Timeout)
 	} else {
@@ -167,7 +167,7 @@ func DecodeSource(raw []byte) (*Source, error) {
 	s := &Source{}
 	f.String(&s.Address)
 	f.Uint(&s.Durable)
-	f.Symbol(&s.ExpiryPolicy)
+	readExpiry(&f, &s.ExpiryPolicy)
 	f.Uint(&s.Timeout)
 	f.Bool(&s.Dynamic)
 	f.Map(&s.DynamicNodeProperties)
@@ -183,11 +183,28 @@ func DecodeSource(raw []byte) (*Source, error) {
 	return s, f.Err()
 }
 
+// optExpiry writes a terminus expiry policy, leaving the spec default
+// (session-end) as null.
+func optExpiry(w *encoding.ListWriter, p encoding.Symbol) {
+	if p == ExpirySessionEnd {
+		p = ""
+	}
+	w.OptSymbol(p)
+}
+
+// readExpiry reads a terminus expiry policy, filling in the spec default
+// session-end when it is absent (or an empty symbol, which names no policy).
+func readExpiry(f *encoding.FieldReader, dst *encoding.Symbol) {
+	if !f.Symbol(dst) || *dst == "" {
+		*dst = ExpirySessionEnd
+	}
+}
+
 // Target is the target terminus of a link (§3.5.4).
 type Target struct {
 	Address               string
 	Durable               uint32
-	ExpiryPolicy          encoding.Symbol
+	ExpiryPolicy          encoding.Symbol // decoded default ExpirySessionEnd; "" encodes as the default
 	Timeout               uint32
 	Dynamic               bool
 	DynamicNodeProperties encoding.Map
@@ -209,7 +226,7 @@ func (t *Target) Append(b []byte) []byte {
 	} else {
 		w.Null()
 	}
-	w.OptSymbol(t.ExpiryPolicy)
+	optExpiry(&w, t.ExpiryPolicy)
 	if t.Timeout != 0 {
 		w.Uint(t.Timeout)
 	} else {
@@ -230,7 +247,7 @@ func DecodeTarget(raw []byte) (*Target, error) {
 	t := &Target{}
 	f.String(&t.Address)
 	f.Uint(&t.Durable)
-	f.Symbol(&t.ExpiryPolicy)
+	readExpiry(&f, &t.ExpiryPolicy)
 	f.Uint(&t.Timeout)
 	f.Bool(&t.Dynamic)
 	f.Map(&t.DynamicNodeProperties)

@@ -30,6 +30,10 @@ class Fail(Exception):
     pass
 
 
+def _cond(c):
+    return "%s: %s" % (c.name, c.description) if c else "connection lost"
+
+
 class Client(MessagingHandler):
     def __init__(self, opts):
         # prefetch=0: we hand out credit ourselves so we never take more than --count
@@ -52,6 +56,8 @@ class Client(MessagingHandler):
                       allowed_mechs="PLAIN", allow_insecure_mechs=True)  # PLAIN over plain TCP
         else:
             kw.update(allowed_mechs="ANONYMOUS")
+        if self.o.max_frame_size:
+            kw["max_frame_size"] = self.o.max_frame_size
         # Pass host:port only; credentials go via kwargs (proton would also parse them from the URL).
         url = "amqp://%s:%d" % (u.hostname or "localhost", u.port or 5672)
         self.timer = event.container.schedule(self.o.timeout, self)
@@ -131,8 +137,7 @@ class Client(MessagingHandler):
 
     # Anything that ends the connection before we close it is a failure.
     def on_transport_error(self, event):
-        c = event.transport.condition
-        raise Fail("transport error: %s" % (c and "%s: %s" % (c.name, c.description)))
+        raise Fail("transport error: %s" % _cond(event.transport.condition))
 
     def on_connection_error(self, event):
         raise Fail("connection closed by server: %s" % event.connection.remote_condition)
@@ -145,7 +150,7 @@ class Client(MessagingHandler):
 
     def on_disconnected(self, event):
         if not self.done:
-            raise Fail("disconnected before completion")
+            raise Fail("disconnected before completion: %s" % _cond(event.transport.condition))
 
 
 def main():
@@ -156,6 +161,8 @@ def main():
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--max-frame-size", type=int, default=0,
+                   help="advertise this max-frame-size in open (default: library default, unlimited)")
     o = p.parse_args()
     c = Client(o)
     try:

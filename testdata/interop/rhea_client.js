@@ -14,7 +14,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const o = {count: 100, size: 256, timeout: 30};
+  const o = {count: 100, size: 256, timeout: 30, 'max-frame-size': 0};
   for (let k = 0; k < argv.length; k++) {
     let [key, val] = argv[k].split(/=(.*)/s);
     if (!key.startsWith('--')) fail(`unexpected argument ${argv[k]}`);
@@ -22,7 +22,7 @@ function parseArgs(argv) {
     if (val === undefined) fail(`missing value for ${key}`);
     o[key.slice(2)] = val;
   }
-  for (const k of ['count', 'size', 'timeout']) {
+  for (const k of ['count', 'size', 'timeout', 'max-frame-size']) {
     o[k] = Number(o[k]);
     if (!(o[k] >= 0)) fail(`bad --${k}`);
   }
@@ -67,6 +67,8 @@ const conn = container.connect({
   port: Number(url.port) || 5672,
   sasl_mechanisms: mechs,
   reconnect: false,
+  // Optional: cap frames the server may send us (library default is unlimited).
+  ...(opts['max-frame-size'] ? {max_frame_size: opts['max-frame-size']} : {}),
 });
 let receiver;
 if (receiving) { // attach receiver first so roundtrip messages have a consumer

@@ -1,0 +1,295 @@
+package amqp
+
+import (
+	"encoding/binary"
+
+	"github.com/amqpemu/amqpemu/amqp/frames"
+)
+
+// link is one link endpoint. All fields are owned by the connection's
+// goroutine except where noted.
+type link struct {
+	s             *session
+	c             *conn
+	name          string
+	handle        uint32
+	role          bool // ours: frames.RoleSender when the server sends
+	sndSettleMode uint8
+	rcvSettleMode uint8
+	gone          bool // the backend side is closed
+	detachSent    bool
+	inReady       bool
+
+	// Server sends (the client's receiver).
+	consumer      Consumer
+	deliveryCount uint32
+	credit        uint32
+	drain         bool
+	drainAsked    bool
+	drainDone     bool       // the backend answered the drain
+	granted       uint32     // asked of the backend and not yet delivered
+	queue         []Delivery // received from the backend, not yet sent
+	qhead         int
+	sentBytes     int    // of queue[qhead], when the session window cut it
+	curID         uint32 // delivery-id of queue[qhead] once started
+	nextTag       uint64
+	tagBuf        [8]byte
+	tr            frames.Transfer
+	presettled    []uint64
+
+	// Server receives (the client's sender).
+	producer    Producer
+	rcvCredit   uint32
+	rcvCount    uint32 // delivery-count
+	unconfirmed int    // published, outcome not yet back
+	asm         []byte // a multi-frame delivery being reassembled
+	asmActive   bool
+	asmID       uint32
+	asmSettled  bool
+	asmFormat   uint32
+}
+
+// sending reports whether the server is the sender on this link.
+func (l *link) sending() bool { return l.role == frames.RoleSender }
+
+// Deliver is called by the backend from any goroutine.
+func (l *link) Deliver(d Delivery) bool {
+	return l.c.mail.put(event{kind: evDeliver, link: l, d: d})
+}
+
+// Drained is called by the backend from any goroutine.
+func (l *link) Drained() { l.c.mail.put(event{kind: evDrained, link: l}) }
+
+// release closes the backend side; the backend takes back what was unsettled.
+func (l *link) release() {
+	if l.gone {
+		return
+	}
+	l.gone = true
+	l.flushPresettled()
+	if l.consumer != nil {
+		l.consumer.Close()
+	}
+	if l.producer != nil {
+		l.producer.Close()
+	}
+	l.queue, l.qhead = nil, 0
+	for id, od := range l.s.unsettled {
+		if od.link == l {
+			delete(l.s.unsettled, id)
+		}
+	}
+}
+
+// flow applies the client's link flow state.
+func (l *link) flow(f *frames.Flow) {
+	if l.sending() && f.LinkCredit != nil {
+		// link-credit(snd) = delivery-count(rcv) + link-credit(rcv) - delivery-count(snd) (§2.6.7):
+		// each flow sets the credit, it does not add to it.
+		dc := l.c.cfg.initialSeq
+		if f.DeliveryCount != nil {
+			dc = *f.DeliveryCount
+		}
+		l.credit = dc + *f.LinkCredit - l.deliveryCount
+		if int32(l.credit) < 0 {
+			l.credit = 0 // the client counted deliveries still in flight to it
+		}
+		if f.Drain && !l.drain {
+			l.drainAsked, l.drainDone = false, false
+		}
+		l.drain = f.Drain
+		if !l.gone {
+			l.requestMore()
+			l.c.markReady(l)
+		}
+	}
+	if f.Echo {
+		l.s.sendFlow(l)
+	}
+}
+
+// fillFlow adds the link's state to a flow frame.
+func (l *link) fillFlow(f *frames.Flow) {
+	h := l.handle
+	f.Handle = &h
+	if l.sending() {
+		dc, cr := l.deliveryCount, l.credit
+		f.DeliveryCount, f.LinkCredit = &dc, &cr
+		avail := uint32(len(l.queue) - l.qhead)
+		f.Available = &avail
+		f.Drain = l.drain
+		return
+	}
+	dc, cr := l.rcvCount, l.rcvCredit
+	f.DeliveryCount, f.LinkCredit = &dc, &cr
+}
+
+// requestMore asks the backend for deliveries up to the link credit, capped by
+// the prefetch, in batches so the backend is not called for every message.
+func (l *link) requestMore() {
+	want := min(l.credit, l.c.cfg.ConsumerPrefetch)
+	have := uint32(len(l.queue)-l.qhead) + l.granted
+	if have >= want || (have > 0 && have > want/2) {
+		return
+	}
+	n := want - have
+	l.granted += n
+	l.consumer.Credit(n, false)
+}
+
+// enqueue takes a backend delivery.
+func (l *link) enqueue(d Delivery) {
+	if l.granted > 0 {
+		l.granted--
+	}
+	l.queue = append(l.queue, d)
+	l.c.markReady(l)
+}
+
+// drained records the backend's answer to a drain request.
+func (l *link) drained() {
+	l.granted = 0
+	l.drainDone = true
+	l.c.markReady(l)
+}
+
+// sendQueued sends queued deliveries while credit, the session window and the
+// output limit allow. It returns true when it stopped only for the output limit.
+func (l *link) sendQueued() bool {
+	if l.gone {
+		return false
+	}
+	defer l.flushPresettled()
+	for l.qhead < len(l.queue) {
+		if l.credit == 0 && l.sentBytes == 0 {
+			break
+		}
+		if l.s.remoteIncomingWindow == 0 {
+			return false // session.flow wakes the link
+		}
+		if len(l.c.wbuf) >= l.c.cfg.WriteBufferLimit {
+			return true
+		}
+		l.sendHead()
+	}
+	l.compactQueue()
+	if !l.drain {
+		l.requestMore()
+		return false
+	}
+	l.continueDrain()
+	return false
+}
+
+// continueDrain completes a drain: once nothing more can be sent, the
+// remaining credit is consumed and a flow tells the client (§2.6.7).
+func (l *link) continueDrain() {
+	empty := l.qhead == len(l.queue)
+	if l.credit > 0 && empty && !l.drainAsked {
+		l.drainAsked = true
+		l.granted += l.credit
+		l.consumer.Credit(l.credit, true)
+		return
+	}
+	if l.credit == 0 || (empty && l.drainDone) {
+		l.deliveryCount += l.credit
+		l.credit = 0
+		l.s.sendFlow(l)
+		l.drain, l.drainAsked, l.drainDone = false, false, false
+	}
+}
+
+func (l *link) compactQueue() {
+	if l.qhead == len(l.queue) {
+		clear(l.queue)
+		l.queue, l.qhead = l.queue[:0], 0
+		return
+	}
+	if l.qhead > 64 && l.qhead > len(l.queue)/2 {
+		n := copy(l.queue, l.queue[l.qhead:])
+		clear(l.queue[n:])
+		l.queue, l.qhead = l.queue[:n], 0
+	}
+}
+
+// sendHead sends frames of the delivery at the head of the queue until it is
+// complete or the session window closes.
+func (l *link) sendHead() {
+	d := &l.queue[l.qhead]
+	s := l.s
+	first := l.sentBytes == 0
+	if first {
+		l.curID = s.nextDeliveryID
+		s.nextDeliveryID++
+		l.credit--
+		l.deliveryCount++
+		l.nextTag++
+	}
+	settled := l.sndSettleMode == frames.SndSettled
+	for s.remoteIncomingWindow > 0 {
+		l.appendTransferFrame(d, first, settled)
+		first = false
+		s.remoteIncomingWindow--
+		s.nextOutgoingID++
+		if l.sentBytes == len(d.Message) {
+			break
+		}
+	}
+	if l.sentBytes < len(d.Message) {
+		return
+	}
+	if settled {
+		l.presettled = append(l.presettled, d.ID)
+	} else {
+		s.unsettled[l.curID] = outDelivery{link: l, id: d.ID}
+	}
+	l.sentBytes = 0
+	*d = Delivery{}
+	l.qhead++
+}
+
+// appendTransferFrame writes one transfer frame carrying as much of the
+// message as the peer's max-frame-size allows. The first frame carries
+// delivery-id, delivery-tag and message-format (clients reject it otherwise).
+func (l *link) appendTransferFrame(d *Delivery, first, settled bool) {
+	t := &l.tr
+	*t = frames.Transfer{Handle: l.handle}
+	if first {
+		binary.BigEndian.PutUint64(l.tagBuf[:], l.nextTag)
+		t.DeliveryID, t.HasDeliveryID = l.curID, true
+		t.DeliveryTag = l.tagBuf[:]
+		t.MessageFormat, t.HasFormat = d.Format, true
+		t.Settled, t.HasSettled = settled, true
+	}
+	rest := d.Message[l.sentBytes:]
+	c := l.c
+	b, start := frames.BeginFrame(c.wbuf, frames.TypeAMQP, l.s.channel)
+	b = t.Append(b)
+	room := int(c.peerMaxFrame) - (len(b) - start)
+	if len(rest) > room {
+		// Re-encode with more=true; the flag may lengthen the performative.
+		t.More = true
+		b = t.Append(b[:start+frames.HeaderSize])
+		room = int(c.peerMaxFrame) - (len(b) - start)
+		rest = rest[:room]
+	}
+	b = append(b, rest...)
+	c.wbuf = frames.EndFrame(b, start)
+	l.sentBytes += len(rest)
+}
+
+func (l *link) flushPresettled() {
+	if len(l.presettled) == 0 {
+		return
+	}
+	// Pre-settled deliveries are done once sent (at-most-once).
+	l.consumer.Settle(l.presettled, Outcome{Kind: Accepted})
+	l.presettled = l.presettled[:0]
+}
+
+// settled forwards the client's outcome for deliveries of this link.
+func (l *link) settled(ids []uint64, o Outcome) {
+	if !l.gone {
+		l.consumer.Settle(ids, o)
+	}
+}

@@ -1,0 +1,251 @@
+package amqp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config sets up a Server. Zero fields take the defaults noted.
+type Config struct {
+	Backend       Backend       // required
+	Authenticator Authenticator // default AllowAll
+	Logger        zerolog.Logger
+	ContainerID   string // default "amqpemu"
+
+	// Mechanisms offered in SASL, in order. Default PLAIN then ANONYMOUS.
+	Mechanisms []string
+	// RequireSASL refuses clients that send the plain AMQP header.
+	RequireSASL bool
+
+	MaxFrameSize     uint32        // ours, default 65536, at least 512
+	ChannelMax       uint16        // default 255
+	HandleMax        uint32        // per session, default 4095
+	MaxLinks         int           // per connection, default 1000
+	IdleTimeout      time.Duration // silence after which a connection is closed; default 60 s (half is advertised)
+	HandshakeTimeout time.Duration // header, SASL and open; default 15 s
+	MaxMessageSize   uint64        // for messages clients send; default 4 MiB
+	MaxSASLFrameSize uint32        // default 65536: SASL frames with tokens exceed 512
+
+	// ProducerCredit is the link credit granted to client senders, refilled at
+	// half; default 256.
+	ProducerCredit uint32
+	// ConsumerPrefetch caps how many deliveries a sending link asks the backend
+	// for ahead of sending them; default 256.
+	ConsumerPrefetch uint32
+	// WriteBufferLimit is how much encoded output a connection may hold
+	// for a peer that does not read before it stops producing; default 4 MiB.
+	WriteBufferLimit int
+
+	// initialSeq is the first transfer and delivery number of every session
+	// and link; tests set it near 2^32 to exercise serial-number wraparound.
+	initialSeq uint32
+}
+
+func (c *Config) setDefaults() {
+	if c.Authenticator == nil {
+		c.Authenticator = AllowAll
+	}
+	if c.ContainerID == "" {
+		c.ContainerID = "amqpemu"
+	}
+	if len(c.Mechanisms) == 0 {
+		c.Mechanisms = []string{"PLAIN", "ANONYMOUS"}
+	}
+	if c.MaxFrameSize == 0 {
+		c.MaxFrameSize = 65536
+	}
+	c.MaxFrameSize = max(c.MaxFrameSize, 512)
+	if c.ChannelMax == 0 {
+		c.ChannelMax = 255
+	}
+	if c.HandleMax == 0 {
+		c.HandleMax = 4095
+	}
+	if c.MaxLinks == 0 {
+		c.MaxLinks = 1000
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = 15 * time.Second
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = 4 << 20
+	}
+	if c.MaxSASLFrameSize == 0 {
+		c.MaxSASLFrameSize = 65536
+	}
+	if c.ProducerCredit == 0 {
+		c.ProducerCredit = 256
+	}
+	if c.ConsumerPrefetch == 0 {
+		c.ConsumerPrefetch = 256
+	}
+	if c.WriteBufferLimit == 0 {
+		c.WriteBufferLimit = 4 << 20
+	}
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("amqp: server closed")
+
+// Server is an AMQP 1.0 server.
+type Server struct {
+	cfg    Config
+	log    zerolog.Logger
+	nextID atomic.Uint64
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   bool
+	quit      chan struct{} // closed by Shutdown: connections send close and end
+	wg        sync.WaitGroup
+}
+
+// NewServer returns a server for cfg. It panics if cfg.Backend is nil.
+func NewServer(cfg Config) *Server {
+	if cfg.Backend == nil {
+		panic("amqp: Config.Backend is nil")
+	}
+	cfg.setDefaults()
+	return &Server{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		listeners: make(map[net.Listener]struct{}),
+		conns:     make(map[*conn]struct{}),
+		quit:      make(chan struct{}),
+	}
+}
+
+// ListenAndServe listens on addr (TCP) and serves until Shutdown.
+func (s *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// ListenAndServeTLS listens on addr with TLS from the first byte (amqps).
+func (s *Server) ListenAndServeTLS(addr string, cfg *tls.Config) error {
+	ln, err := tls.Listen("tcp", addr, cfg)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts connections on ln until Shutdown or an accept error.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.track(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.untrack(ln)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosing() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay) // back off on EMFILE and the like, as net/http does
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.startConn(nc)
+	}
+}
+
+func (s *Server) track(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func (s *Server) startConn(nc net.Conn) {
+	c := newConn(s, nc, s.nextID.Add(1))
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+}
+
+// ConnCount is the number of open connections.
+func (s *Server) ConnCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Shutdown stops accepting, sends every connection a close frame
+// (amqp:connection:forced) and waits for them to end or ctx to expire, after
+// which the remaining sockets are closed. It is safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+		close(s.quit)
+	}
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.nc.Close()
+		}
+		s.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,297 @@
+package amqp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/amqpemu/amqpemu/amqp/frames"
+)
+
+// sessionWindow is the incoming window we grant, in transfer frames. It is
+// re-granted when the peer has used half of it.
+const sessionWindow = 5000
+
+// serialLess reports a < b in RFC 1982 serial-number arithmetic (§2.1 of the
+// types part: sequence numbers wrap at 2^32).
+func serialLess(a, b uint32) bool { return a != b && int32(b-a) > 0 }
+
+// outDelivery is an unsettled delivery the server sent.
+type outDelivery struct {
+	link     *link
+	id       uint64 // the backend's id
+	reported bool   // the outcome went to the backend
+}
+
+// session is one session; all its state is owned by the connection's goroutine.
+type session struct {
+	c       *conn
+	channel uint16 // ours, equal to the peer's
+
+	// Incoming transfers (client → server), counted in frames.
+	nextIncomingID uint32
+	incomingWindow uint32 // what the peer may still send before our next flow
+
+	// Outgoing transfers (server → client).
+	nextOutgoingID       uint32
+	outgoingWindow       uint32
+	remoteIncomingWindow uint32
+
+	handleMax      uint32
+	links          map[uint32]*link // by handle (the peer's, which we reuse as ours)
+	nextDeliveryID uint32
+	unsettled      map[uint32]outDelivery // our unsettled deliveries by delivery-id
+	pendingDisp    pendingDisposition     // outcomes for the client's deliveries not yet sent
+	ending         bool                   // we sent end and await the peer's
+}
+
+func newSession(c *conn, ch uint16, b *frames.Begin) *session {
+	seq := c.cfg.initialSeq
+	return &session{
+		c:                    c,
+		channel:              ch,
+		nextIncomingID:       b.NextOutgoingID,
+		incomingWindow:       sessionWindow,
+		nextOutgoingID:       seq,
+		outgoingWindow:       math.MaxUint32,
+		remoteIncomingWindow: b.IncomingWindow,
+		handleMax:            min(c.cfg.HandleMax, b.HandleMax),
+		links:                make(map[uint32]*link),
+		nextDeliveryID:       seq,
+		unsettled:            make(map[uint32]outDelivery),
+	}
+}
+
+func sessionError(cond frames.ErrCond, format string, args ...any) *frames.Error {
+	return &frames.Error{Condition: cond, Description: fmt.Sprintf(format, args...)}
+}
+
+// handle acts on a frame for this session. Session errors end the session;
+// only connection errors are returned.
+func (s *session) handle(body frames.Body, payload []byte) error {
+	if s.ending {
+		if _, ok := body.(*frames.End); ok {
+			delete(s.c.sessions, s.channel)
+		}
+		return nil // §2.7.8: ignore everything until the peer's end
+	}
+	var err *frames.Error
+	switch b := body.(type) {
+	case *frames.Attach:
+		err = s.attach(b)
+	case *frames.Flow:
+		err = s.flow(b)
+	case *frames.Transfer:
+		err = s.transfer(b, payload)
+	case *frames.Disposition:
+		err = s.disposition(b)
+	case *frames.Detach:
+		err = s.detach(b)
+	case *frames.End:
+		s.peerEnded(b)
+	default:
+		return connError(frames.ErrCondFramingError, "unexpected %v", body)
+	}
+	if err != nil {
+		s.end(err)
+	}
+	return nil
+}
+
+// end ends the session with an error and waits for the peer's end.
+func (s *session) end(e *frames.Error) {
+	s.c.log.Info().Uint16("channel", s.channel).Str("condition", string(e.Condition)).Str("description", e.Description).Msg("session ended with error")
+	s.closeLinks()
+	s.ending = true
+	s.c.send(s.channel, &frames.End{Error: e})
+}
+
+func (s *session) peerEnded(e *frames.End) {
+	if e.Error != nil {
+		s.c.log.Info().Uint16("channel", s.channel).Str("condition", string(e.Error.Condition)).Msg("client ended session with error")
+	}
+	s.closeLinks()
+	delete(s.c.sessions, s.channel)
+	s.c.send(s.channel, &frames.End{})
+}
+
+// closeLinks releases every link's backend side.
+func (s *session) closeLinks() {
+	for h, l := range s.links {
+		l.release()
+		delete(s.links, h)
+		s.c.linkCount--
+	}
+	clear(s.unsettled)
+}
+
+// flow applies the peer's session and link flow state (§2.5.6, §2.6.7).
+func (s *session) flow(f *frames.Flow) *frames.Error {
+	next := s.c.cfg.initialSeq
+	if f.NextIncomingID != nil {
+		next = *f.NextIncomingID
+	}
+	// remote-incoming-window = next-incoming-id(flow) + incoming-window(flow) - next-outgoing-id(own)
+	s.remoteIncomingWindow = next + f.IncomingWindow - s.nextOutgoingID
+	if f.Handle == nil {
+		if f.Echo {
+			s.sendFlow(nil)
+		}
+		s.wakeLinks()
+		return nil
+	}
+	l := s.links[*f.Handle]
+	if l == nil {
+		return sessionError(frames.ErrCondUnattachedHandle, "flow for handle %d, which is not attached", *f.Handle)
+	}
+	l.flow(f)
+	s.wakeLinks()
+	return nil
+}
+
+// wakeLinks puts the session's sending links with queued messages back on the
+// pump's list once the window is open.
+func (s *session) wakeLinks() {
+	if s.remoteIncomingWindow == 0 {
+		return
+	}
+	for _, l := range s.links {
+		if l.sending() && len(l.queue) > 0 {
+			s.c.markReady(l)
+		}
+	}
+}
+
+// sendFlow sends the session's flow state, with l's link state when l is set.
+func (s *session) sendFlow(l *link) {
+	s.incomingWindow = sessionWindow
+	f := &frames.Flow{
+		NextIncomingID: &s.nextIncomingID,
+		IncomingWindow: s.incomingWindow,
+		NextOutgoingID: s.nextOutgoingID,
+		OutgoingWindow: s.outgoingWindow,
+	}
+	if l != nil {
+		l.fillFlow(f)
+	}
+	s.c.send(s.channel, f)
+}
+
+// transfer takes one incoming transfer frame.
+func (s *session) transfer(t *frames.Transfer, payload []byte) *frames.Error {
+	if s.incomingWindow == 0 {
+		return sessionError(frames.ErrCondWindowViolation, "transfer beyond the incoming window (next-incoming-id %d)", s.nextIncomingID)
+	}
+	s.incomingWindow--
+	s.nextIncomingID++
+	if s.incomingWindow < sessionWindow/2 {
+		s.sendFlow(nil) // re-grant before the peer runs out
+	}
+	l := s.links[t.Handle]
+	if l == nil {
+		return sessionError(frames.ErrCondUnattachedHandle, "transfer on handle %d, which is not attached", t.Handle)
+	}
+	l.receive(t, payload)
+	return nil
+}
+
+// disposition applies the peer's settlement of a range of deliveries.
+func (s *session) disposition(d *frames.Disposition) *frames.Error {
+	if d.Role == frames.RoleSender {
+		return nil // the client settles its own deliveries (receiver settle mode second): nothing kept
+	}
+	first, last := d.First, d.LastID()
+	if serialLess(last, first) {
+		return sessionError(frames.ErrCondInvalidField, "disposition range %d..%d is reversed", first, last)
+	}
+	o, terminal := outcomeOf(d.State)
+	batch := settleBatch{}
+	released := settleBatch{}
+	visit := func(id uint32, od outDelivery) {
+		if terminal && !od.reported {
+			batch.add(od.link, od.id)
+			od.reported = true
+		}
+		if d.Settled && !od.reported {
+			// Settled with no outcome: nothing was acknowledged, so the
+			// message goes back to the queue rather than being lost.
+			released.add(od.link, od.id)
+		}
+		if d.Settled || (terminal && od.link.rcvSettleMode == frames.RcvSecond) {
+			delete(s.unsettled, id)
+		} else {
+			s.unsettled[id] = od
+		}
+	}
+	if span := uint64(last-first) + 1; span <= uint64(len(s.unsettled)) {
+		for id := first; ; id++ {
+			if od, ok := s.unsettled[id]; ok {
+				visit(id, od)
+			}
+			if id == last {
+				break
+			}
+		}
+	} else {
+		for id, od := range s.unsettled {
+			if !serialLess(id, first) && !serialLess(last, id) {
+				visit(id, od)
+			}
+		}
+	}
+	batch.settle(o)
+	released.settle(Outcome{Kind: Released})
+	if !d.Settled && terminal {
+		// Receiver settle mode second: the client waits for us to settle.
+		s.c.send(s.channel, &frames.Disposition{Role: frames.RoleSender, First: first, Last: d.Last, Settled: true, State: d.State})
+	}
+	return nil
+}
+
+// settleBatch groups backend ids by link so each link's backend is told once.
+type settleBatch struct {
+	link *link
+	ids  []uint64
+	more map[*link][]uint64
+}
+
+func (b *settleBatch) add(l *link, id uint64) {
+	if b.link == nil || b.link == l {
+		b.link = l
+		b.ids = append(b.ids, id)
+		return
+	}
+	if b.more == nil {
+		b.more = make(map[*link][]uint64)
+	}
+	b.more[l] = append(b.more[l], id)
+}
+
+func (b *settleBatch) settle(o Outcome) {
+	if b.link != nil {
+		b.link.settled(b.ids, o)
+	}
+	for l, ids := range b.more {
+		l.settled(ids, o)
+	}
+}
+
+// detach handles the peer's detach: the reply to ours, or the peer closing.
+func (s *session) detach(d *frames.Detach) *frames.Error {
+	l := s.links[d.Handle]
+	if l == nil {
+		return sessionError(frames.ErrCondUnattachedHandle, "detach of handle %d, which is not attached", d.Handle)
+	}
+	delete(s.links, d.Handle)
+	s.c.linkCount--
+	if l.detachSent {
+		return nil
+	}
+	if d.Error != nil {
+		s.c.log.Info().Str("link", l.name).Str("condition", string(d.Error.Condition)).Msg("client detached link with error")
+	}
+	l.release()
+	// Always echo closed (§2.6.6); a non-closing detach still ends the link
+	// here, since link recovery is not supported.
+	s.c.send(s.channel, &frames.Detach{Handle: d.Handle, Closed: d.Closed})
+	return nil
+}
