@@ -116,6 +116,9 @@ func (l *link) accept(a *frames.Attach) {
 		reply.InitialDeliveryCount = &l.deliveryCount
 	} else {
 		reply.MaxMessageSize = l.c.cfg.MaxMessageSize
+		if a.InitialDeliveryCount != nil {
+			l.rcvCount = *a.InitialDeliveryCount
+		}
 	}
 	l.c.send(l.s.channel, reply)
 	if !l.sending() {

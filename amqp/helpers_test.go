@@ -3,6 +3,7 @@ package amqp_test
 import (
 	"context"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ type testServer struct {
 func startServer(t *testing.T, mod ...func(*amqp.Config)) *testServer {
 	t.Helper()
 	be := memqueue.New()
-	cfg := amqp.Config{Backend: be, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	cfg := amqp.Config{Backend: be, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(testLogLevel())}
 	for _, m := range mod {
 		m(&cfg)
 	}
@@ -73,4 +74,12 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// testLogLevel is warn, or trace when AMQPEMU_TRACE is set (frame-by-frame logs).
+func testLogLevel() zerolog.Level {
+	if os.Getenv("AMQPEMU_TRACE") != "" {
+		return zerolog.TraceLevel
+	}
+	return zerolog.WarnLevel
 }

@@ -3,6 +3,8 @@ package amqp
 import (
 	"encoding/binary"
 
+	"github.com/rs/zerolog"
+
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
 
@@ -275,6 +277,9 @@ func (l *link) appendTransferFrame(d *Delivery, first, settled bool) {
 	}
 	b = append(b, rest...)
 	c.wbuf = frames.EndFrame(b, start)
+	if c.log.GetLevel() <= zerolog.TraceLevel {
+		c.log.Trace().Uint16("channel", l.s.channel).Stringer("frame", t).Int("payload", len(rest)).Msg("send")
+	}
 	l.sentBytes += len(rest)
 }
 

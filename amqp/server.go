@@ -43,9 +43,12 @@ type Config struct {
 	// for a peer that does not read before it stops producing; default 4 MiB.
 	WriteBufferLimit int
 
-	// initialSeq is the first transfer and delivery number of every session
-	// and link; tests set it near 2^32 to exercise serial-number wraparound.
-	initialSeq uint32
+	// initialSeq is the first transfer-id of every session and the initial
+	// delivery-count of every sending link, and initialDeliveryID the first
+	// delivery-id; tests set them near 2^32 to exercise serial-number
+	// wraparound.
+	initialSeq        uint32
+	initialDeliveryID uint32
 }
 
 func (c *Config) setDefaults() {

@@ -56,7 +56,7 @@ func newSession(c *conn, ch uint16, b *frames.Begin) *session {
 		remoteIncomingWindow: b.IncomingWindow,
 		handleMax:            min(c.cfg.HandleMax, b.HandleMax),
 		links:                make(map[uint32]*link),
-		nextDeliveryID:       seq,
+		nextDeliveryID:       c.cfg.initialDeliveryID,
 		unsettled:            make(map[uint32]outDelivery),
 	}
 }

@@ -59,7 +59,8 @@ class Client(MessagingHandler):
         if self.o.max_frame_size:
             kw["max_frame_size"] = self.o.max_frame_size
         # Pass host:port only; credentials go via kwargs (proton would also parse them from the URL).
-        url = "amqp://%s:%d" % (u.hostname or "localhost", u.port or 5672)
+        host = u.hostname or "localhost"
+        url = "amqp://%s:%d" % ("[%s]" % host if ":" in host else host, u.port or 5672)
         self.timer = event.container.schedule(self.o.timeout, self)
         conn = event.container.connect(url, reconnect=False, **kw)
         if self.receiving:  # attach receiver first so roundtrip messages have a consumer
@@ -68,6 +69,9 @@ class Client(MessagingHandler):
             self.receiver.flow(self.credit_issued)
         if self.sending:
             event.container.create_sender(conn, self.o.address)
+
+    def on_connection_opened(self, event):
+        self.check_done(event)  # --count 0
 
     def on_timer_task(self, event):
         raise Fail("timeout after %gs (sent=%d accepted=%d received=%d)"
@@ -129,6 +133,8 @@ class Client(MessagingHandler):
             event.connection.close()
 
     def on_connection_closed(self, event):
+        if not self.closing:
+            raise Fail("connection closed by server before completion")
         self.done = True
         # Stop the reactor now: with the (cancelled) timeout task still queued it would
         # otherwise idle in select() for up to ~3.14s before noticing there is no work.
@@ -147,6 +153,19 @@ class Client(MessagingHandler):
 
     def on_link_error(self, event):
         raise Fail("link closed by server: %s" % event.link.remote_condition)
+
+    # *_closing: the server closed first (without an error condition).
+    def on_connection_closing(self, event):
+        if not self.closing:
+            raise Fail("connection closed by server before completion")
+
+    def on_session_closing(self, event):
+        if not self.closing:
+            raise Fail("session ended by server before completion")
+
+    def on_link_closing(self, event):
+        if not self.closing:
+            raise Fail("link %s detached by server before completion" % event.link.name)
 
     def on_disconnected(self, event):
         if not self.done:

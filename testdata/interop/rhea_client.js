@@ -63,7 +63,7 @@ const timer = setTimeout(() => fail(
   opts.timeout * 1000);
 
 const conn = container.connect({
-  host: url.hostname || 'localhost',
+  host: url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost', // strip IPv6 brackets
   port: Number(url.port) || 5672,
   sasl_mechanisms: mechs,
   reconnect: false,
@@ -87,7 +87,7 @@ function checkDone() {
     conn.close();
   }
 }
-checkDone(); // --count 0
+container.on('connection_open', checkDone); // --count 0
 
 container.on('sendable', (ctx) => {
   const s = ctx.sender;
@@ -102,7 +102,8 @@ container.on('sendable', (ctx) => {
   }
 });
 container.on('accepted', () => { accepted++; checkDone(); });
-container.on('rejected', (ctx) => fail(`message rejected by server: ${JSON.stringify(ctx.delivery.remote_state)}`));
+container.on('rejected', (ctx) =>
+  fail(`message rejected by server: ${JSON.stringify(ctx.delivery.remote_state)}`));
 container.on('released', () => fail('message released by server'));
 container.on('modified', () => fail('message modified by server'));
 
@@ -110,13 +111,17 @@ container.on('message', (ctx) => {
   const m = ctx.message;
   const props = m.application_properties || {};
   const seq = props.seq;
-  if (!Number.isInteger(seq) || seq < 0 || seq >= opts.count) fail(`bad seq property ${seq} (props=${JSON.stringify(props)})`);
+  if (!Number.isInteger(seq) || seq < 0 || seq >= opts.count) {
+    fail(`bad seq property ${seq} (props=${JSON.stringify(props)})`);
+  }
   if (seen.has(seq)) fail(`duplicate message seq=${seq}`);
   if (props.topic !== TOPIC) fail(`seq=${seq}: bad topic property ${props.topic}`);
   if (m.message_id !== `msg-${seq}`) fail(`seq=${seq}: bad message-id ${m.message_id}`);
   // A single Data section decodes to a Section with typecode 0x75 and Buffer content.
   const b = m.body;
-  if (!b || b.typecode !== 0x75 || b.multiple || !Buffer.isBuffer(b.content)) fail(`seq=${seq}: body is not a single Data section`);
+  if (!b || b.typecode !== 0x75 || b.multiple || !Buffer.isBuffer(b.content)) {
+    fail(`seq=${seq}: body is not a single Data section`);
+  }
   const exp = body(seq, opts.size);
   if (!exp.equals(b.content)) {
     let k = 0;
@@ -138,10 +143,16 @@ container.on('connection_close', () => {
 });
 
 // Errors: anything ending the connection/links before we close it is a failure.
-container.on('connection_error', (ctx) => fail(`connection closed by server: ${JSON.stringify(ctx.connection.error)}`));
-container.on('session_error', (ctx) => fail(`session closed by server: ${JSON.stringify(ctx.session.error)}`));
-container.on('sender_error', (ctx) => fail(`sender closed by server: ${JSON.stringify(ctx.sender.error)}`));
-container.on('receiver_error', (ctx) => fail(`receiver closed by server: ${JSON.stringify(ctx.receiver.error)}`));
-container.on('protocol_error', (ctx) => fail(`protocol error: ${ctx.error}`));
-container.on('error', (ctx) => fail(`error: ${ctx.error || ctx}`));
-container.on('disconnected', (ctx) => fail(`disconnected before completion: ${ctx.error ? ctx.error.message : 'connection lost'}`));
+const fmt = (e) => (e ? `${e.condition || ''} ${e.description || e.message || JSON.stringify(e)}`.trim()
+  : 'no error info');
+container.on('connection_error', (ctx) =>
+  fail(`connection error: ${fmt(ctx.error || ctx.connection.error)}`));
+container.on('session_error', (ctx) => fail(`session closed by server: ${fmt(ctx.session.error)}`));
+container.on('sender_error', (ctx) => fail(`sender closed by server: ${fmt(ctx.sender.error)}`));
+container.on('receiver_error', (ctx) => fail(`receiver closed by server: ${fmt(ctx.receiver.error)}`));
+container.on('protocol_error', (ctx) => fail(`protocol error: ${fmt(ctx.error)}`));
+container.on('error', (e) => fail(`error: ${fmt(e)}`));
+for (const ev of ['session_close', 'sender_close', 'receiver_close']) {
+  container.on(ev, () => { if (!closing) fail(`${ev} by server before completion`); });
+}
+container.on('disconnected', (ctx) => fail(`disconnected before completion: ${fmt(ctx.error)}`));
