@@ -22,7 +22,7 @@ type testServer struct {
 }
 
 // startServer starts a server for the test and shuts it down at cleanup.
-func startServer(t *testing.T, mod ...func(*amqp.Config)) *testServer {
+func startServer(t testing.TB, mod ...func(*amqp.Config)) *testServer {
 	t.Helper()
 	be := memqueue.New()
 	cfg := amqp.Config{Backend: be, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(testLogLevel())}
