@@ -169,18 +169,22 @@ func (c *conn) send(channel uint16, body frames.Body) {
 // finish sends the close frame err calls for, flushes the output and closes the socket.
 func (c *conn) finish(err error) {
 	var closeErr *frames.Error
-	sendClose := c.opened || errors.Is(err, errHandshakeTimeout)
+	sendClose := true
 	switch {
 	case errors.Is(err, errPeerClosed):
 		// the close reply is already in wbuf
 	case errors.As(err, &closeErr):
 	case errors.Is(err, errHandshakeTimeout):
 		closeErr = &frames.Error{Condition: frames.ErrCondResourceLimitExceeded, Description: err.Error()}
-		c.send(0, &frames.Open{ContainerID: c.cfg.ContainerID, MaxFrameSize: c.cfg.MaxFrameSize, ChannelMax: c.cfg.ChannelMax})
 	default:
 		sendClose = false // the socket is gone
 	}
 	if sendClose && closeErr != nil {
+		if !c.opened {
+			// §2.4.1: open is each side's first frame, even when the
+			// connection is closed at once with an error.
+			c.send(0, &frames.Open{ContainerID: c.cfg.ContainerID, MaxFrameSize: c.cfg.MaxFrameSize, ChannelMax: c.cfg.ChannelMax})
+		}
 		c.send(0, &frames.Close{Error: closeErr})
 	}
 	if closeErr != nil {
@@ -229,6 +233,13 @@ func (c *conn) readLoop(br *bufio.Reader) {
 			return
 		}
 		if err != nil {
+			// After a protocol error the socket still works: read and drop
+			// whatever follows (the client's close, say) until the peer or
+			// halfClose's deadline ends it, so closing does not reset the
+			// connection before the client has read our close frame.
+			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
+				io.Copy(io.Discard, br)
+			}
 			return
 		}
 	}

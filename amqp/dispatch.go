@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/amqpemu/amqpemu/amqp/encoding"
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
@@ -24,7 +26,7 @@ func (c *conn) handleFrame(f inFrame) error {
 	if f.body == nil {
 		return nil // empty frame: a heartbeat
 	}
-	if c.log.GetLevel() <= -1 {
+	if c.log.GetLevel() <= zerolog.TraceLevel {
 		c.log.Trace().Uint16("channel", f.channel).Stringer("frame", f.body).Msg("recv")
 	}
 	if f.typ != frames.TypeAMQP {

@@ -75,7 +75,8 @@ func (l *link) publish(msg []byte) {
 // as long as not too many messages await their outcome.
 func (l *link) refillCredit() {
 	full := l.c.cfg.ProducerCredit
-	if l.rcvCredit >= full/2 || uint32(l.unconfirmed) >= full || l.detachSent || l.gone {
+	// Refill once half is used, rounding up, so a credit of 1 is refilled too.
+	if 2*uint64(l.rcvCredit) >= uint64(full) || uint32(l.unconfirmed) >= full || l.detachSent || l.gone {
 		return
 	}
 	l.rcvCredit = full
