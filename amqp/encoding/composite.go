@@ -184,9 +184,11 @@ func (f *FieldReader) Err() error { return f.err }
 // Index is the position of the next field.
 func (f *FieldReader) Index() int { return f.index }
 
+// fail records err against the field just started: every caller has already
+// advanced index past it, so the message names index-1, the 0-based position.
 func (f *FieldReader) fail(err error) {
 	if f.err == nil {
-		f.err = fmt.Errorf("field %d: %w", f.index, err)
+		f.err = fmt.Errorf("field %d: %w", f.index-1, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 )
 
 // ErrUnsupportedType is returned by AppendValue for a Go value with no AMQP mapping.
@@ -219,7 +220,17 @@ func AppendValue(b []byte, v any) ([]byte, error) {
 	case *Described:
 		return appendDescribed(b, v)
 	}
-	return b, fmt.Errorf("%w: %T", ErrUnsupportedType, v)
+	return b, fmt.Errorf("%w: %s", ErrUnsupportedType, typeName(v))
+}
+
+// typeName names v's type for an error without passing v to fmt, which
+// would make every value given to AppendValue escape: boxing a Map or List
+// for AppendValue would then allocate on every call.
+func typeName(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return reflect.TypeOf(v).String()
 }
 
 func appendList(b []byte, l List) ([]byte, error) { return appendListAs(b, l, codeList32, true) }
@@ -333,144 +344,161 @@ func patchSized(b []byte, start, count int, shrink bool) ([]byte, error) {
 // appendElement writes v without its constructor, in the form the array's
 // element constructor code implies.
 func appendElement(b []byte, code byte, v any) ([]byte, error) {
-	bad := func() ([]byte, error) {
-		return b, fmt.Errorf("%w: %T in an array of 0x%02x", ErrUnsupportedType, v, code)
+	ok := false
+	switch code >> 4 {
+	case 0x4: // zero-width: nothing to write, but v must be the value the code means
+		ok = zeroWidthHolds(code, v)
+	case 0xa, 0xb:
+		return appendVariable(b, code, v)
+	case 0xc, 0xd, 0xe, 0xf:
+		return appendCompoundElement(b, code, v)
+	default:
+		b, ok = appendFixed(b, code, v)
 	}
+	if !ok {
+		return b, fmt.Errorf("%w: %s in an array of 0x%02x", ErrUnsupportedType, typeName(v), code)
+	}
+	return b, nil
+}
+
+// zeroWidthHolds reports whether v is the one value a zero-width code encodes.
+func zeroWidthHolds(code byte, v any) bool {
 	switch code {
 	case codeNull:
-		if v != nil {
-			return bad()
-		}
-		return b, nil
-	case codeTrue, codeFalse:
-		if x, ok := v.(bool); !ok || x != (code == codeTrue) {
-			return bad()
-		}
-		return b, nil
+		return v == nil
+	case codeTrue:
+		return v == true
+	case codeFalse:
+		return v == false
 	case codeUint0:
-		if x, ok := v.(uint32); !ok || x != 0 {
-			return bad()
-		}
-		return b, nil
+		return v == uint32(0)
 	case codeUlong0:
-		if x, ok := v.(uint64); !ok || x != 0 {
-			return bad()
-		}
-		return b, nil
+		return v == uint64(0)
 	case codeList0:
-		if x, ok := v.(List); !ok || len(x) != 0 {
-			return bad()
-		}
-		return b, nil
-	case codeBool:
-		if x, ok := v.(bool); ok {
+		l, ok := v.(List)
+		return ok && len(l) == 0
+	}
+	return false
+}
+
+// appendFixed writes a fixed-width element, reporting false when v is not of
+// the code's type or does not fit its small form.
+func appendFixed(b []byte, code byte, v any) ([]byte, bool) {
+	be := binary.BigEndian
+	switch x := v.(type) {
+	case bool:
+		if code == codeBool {
 			if x {
-				return append(b, 1), nil
+				return append(b, 1), true
 			}
-			return append(b, 0), nil
+			return append(b, 0), true
 		}
-	case codeUbyte:
-		if x, ok := v.(uint8); ok {
-			return append(b, x), nil
+	case uint8:
+		if code == codeUbyte {
+			return append(b, x), true
 		}
-	case codeUshort:
-		if x, ok := v.(uint16); ok {
-			return binary.BigEndian.AppendUint16(b, x), nil
+	case uint16:
+		if code == codeUshort {
+			return be.AppendUint16(b, x), true
 		}
-	case codeUint:
-		if x, ok := v.(uint32); ok {
-			return binary.BigEndian.AppendUint32(b, x), nil
+	case uint32:
+		switch {
+		case code == codeUint:
+			return be.AppendUint32(b, x), true
+		case code == codeSmallUint && x < 256:
+			return append(b, byte(x)), true
 		}
-	case codeSmallUint:
-		if x, ok := v.(uint32); ok && x < 256 {
-			return append(b, byte(x)), nil
+	case uint64:
+		switch {
+		case code == codeUlong:
+			return be.AppendUint64(b, x), true
+		case code == codeSmallUlong && x < 256:
+			return append(b, byte(x)), true
 		}
-	case codeUlong:
-		if x, ok := v.(uint64); ok {
-			return binary.BigEndian.AppendUint64(b, x), nil
+	case int8:
+		if code == codeByte {
+			return append(b, byte(x)), true
 		}
-	case codeSmallUlong:
-		if x, ok := v.(uint64); ok && x < 256 {
-			return append(b, byte(x)), nil
+	case int16:
+		if code == codeShort {
+			return be.AppendUint16(b, uint16(x)), true
 		}
-	case codeByte:
-		if x, ok := v.(int8); ok {
-			return append(b, byte(x)), nil
+	case int32:
+		switch {
+		case code == codeInt:
+			return be.AppendUint32(b, uint32(x)), true
+		case code == codeSmallInt && x >= -128 && x <= 127:
+			return append(b, byte(int8(x))), true
 		}
-	case codeShort:
-		if x, ok := v.(int16); ok {
-			return binary.BigEndian.AppendUint16(b, uint16(x)), nil
+	case int64:
+		switch {
+		case code == codeLong:
+			return be.AppendUint64(b, uint64(x)), true
+		case code == codeSmallLong && x >= -128 && x <= 127:
+			return append(b, byte(int8(x))), true
 		}
-	case codeInt:
-		if x, ok := v.(int32); ok {
-			return binary.BigEndian.AppendUint32(b, uint32(x)), nil
+	case float32:
+		if code == codeFloat {
+			return be.AppendUint32(b, math.Float32bits(x)), true
 		}
-	case codeSmallInt:
-		if x, ok := v.(int32); ok && x >= -128 && x <= 127 {
-			return append(b, byte(int8(x))), nil
+	case float64:
+		if code == codeDouble {
+			return be.AppendUint64(b, math.Float64bits(x)), true
 		}
-	case codeLong:
-		if x, ok := v.(int64); ok {
-			return binary.BigEndian.AppendUint64(b, uint64(x)), nil
+	case Decimal32:
+		if code == codeDecimal32 {
+			return append(b, x[:]...), true
 		}
-	case codeSmallLong:
-		if x, ok := v.(int64); ok && x >= -128 && x <= 127 {
-			return append(b, byte(int8(x))), nil
+	case Decimal64:
+		if code == codeDecimal64 {
+			return append(b, x[:]...), true
 		}
-	case codeFloat:
-		if x, ok := v.(float32); ok {
-			return binary.BigEndian.AppendUint32(b, math.Float32bits(x)), nil
+	case Decimal128:
+		if code == codeDecimal128 {
+			return append(b, x[:]...), true
 		}
-	case codeDouble:
-		if x, ok := v.(float64); ok {
-			return binary.BigEndian.AppendUint64(b, math.Float64bits(x)), nil
+	case Char:
+		if code == codeChar {
+			return be.AppendUint32(b, uint32(x)), true
 		}
-	case codeDecimal32:
-		if x, ok := v.(Decimal32); ok {
-			return append(b, x[:]...), nil
+	case Timestamp:
+		if code == codeTimestamp {
+			return be.AppendUint64(b, uint64(x)), true
 		}
-	case codeDecimal64:
-		if x, ok := v.(Decimal64); ok {
-			return append(b, x[:]...), nil
-		}
-	case codeDecimal128:
-		if x, ok := v.(Decimal128); ok {
-			return append(b, x[:]...), nil
-		}
-	case codeChar:
-		if x, ok := v.(Char); ok {
-			return binary.BigEndian.AppendUint32(b, uint32(x)), nil
-		}
-	case codeTimestamp:
-		if x, ok := v.(Timestamp); ok {
-			return binary.BigEndian.AppendUint64(b, uint64(x)), nil
-		}
-	case codeUUID:
-		if x, ok := v.(UUID); ok {
-			return append(b, x[:]...), nil
-		}
-	case codeVbin8, codeStr8, codeSym8, codeVbin32, codeStr32, codeSym32:
-		return appendVariable(b, code, v)
-	case codeList8, codeList32:
-		if x, ok := v.(List); ok {
-			start := len(b)
-			b, err := appendListAs(b, x, code, false)
-			return dropCode(b, start, err)
-		}
-	case codeMap8, codeMap32:
-		if x, ok := v.(Map); ok {
-			start := len(b)
-			b, err := appendMapAs(b, x, code, false)
-			return dropCode(b, start, err)
-		}
-	case codeArray8, codeArray32:
-		if x, ok := v.(*Array); ok {
-			start := len(b)
-			b, err := appendArrayAs(b, x, code, false)
-			return dropCode(b, start, err)
+	case UUID:
+		if code == codeUUID {
+			return append(b, x[:]...), true
 		}
 	}
-	return bad()
+	return b, false
+}
+
+// appendCompoundElement writes a list, map or array element in the width
+// code gives, without the format code the array's constructor already gave.
+func appendCompoundElement(b []byte, code byte, v any) ([]byte, error) {
+	start := len(b)
+	var err error
+	switch x := v.(type) {
+	case List:
+		if code != codeList8 && code != codeList32 {
+			break
+		}
+		b, err = appendListAs(b, x, code, false)
+		return dropCode(b, start, err)
+	case Map:
+		if code != codeMap8 && code != codeMap32 {
+			break
+		}
+		b, err = appendMapAs(b, x, code, false)
+		return dropCode(b, start, err)
+	case *Array:
+		if code != codeArray8 && code != codeArray32 {
+			break
+		}
+		b, err = appendArrayAs(b, x, code, false)
+		return dropCode(b, start, err)
+	}
+	return b, fmt.Errorf("%w: %s in an array of 0x%02x", ErrUnsupportedType, typeName(v), code)
 }
 
 // dropCode removes the format code written at start: array elements share
@@ -496,7 +524,7 @@ func appendVariable(b []byte, code byte, v any) ([]byte, error) {
 	case Symbol:
 		n = len(x)
 	default:
-		return b, fmt.Errorf("%w: %T in an array of 0x%02x", ErrUnsupportedType, v, code)
+		return b, fmt.Errorf("%w: %s in an array of 0x%02x", ErrUnsupportedType, typeName(v), code)
 	}
 	if code&0x10 == 0 {
 		if n > 255 {

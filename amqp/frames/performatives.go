@@ -145,7 +145,7 @@ func (o *Begin) decode(f *encoding.FieldReader) error {
 	o.HandleMax = 4294967295
 	var rc uint16
 	if f.Ushort(&rc) {
-		o.RemoteChannel = &rc
+		o.RemoteChannel = ptrTo(rc)
 	}
 	if !f.Uint(&o.NextOutgoingID) {
 		return orMissing(f, "next-outgoing-id")
@@ -284,7 +284,7 @@ func (o *Attach) decode(f *encoding.FieldReader) error {
 	f.Bool(&o.IncompleteUnsettled)
 	var idc uint32
 	if f.Uint(&idc) {
-		o.InitialDeliveryCount = &idc
+		o.InitialDeliveryCount = ptrTo(idc)
 	}
 	f.Ulong(&o.MaxMessageSize)
 	f.Symbols(&o.OfferedCapabilities)
@@ -359,10 +359,11 @@ func optTrue(w *encoding.ListWriter, v bool) {
 }
 
 func (o *Flow) decode(f *encoding.FieldReader) error {
-	var nid, h, dc, lc, av uint32
-	if f.Uint(&nid) {
-		o.NextIncomingID = &nid
-	}
+	// The five optional uints are read into one array and, if any is present,
+	// share one allocation: flows are frequent.
+	var opt [5]uint32 // next-incoming-id, handle, delivery-count, link-credit, available
+	var has [5]bool
+	has[0] = f.Uint(&opt[0])
 	if !f.Uint(&o.IncomingWindow) {
 		return orMissing(f, "incoming-window")
 	}
@@ -372,17 +373,17 @@ func (o *Flow) decode(f *encoding.FieldReader) error {
 	if !f.Uint(&o.OutgoingWindow) {
 		return orMissing(f, "outgoing-window")
 	}
-	if f.Uint(&h) {
-		o.Handle = &h
+	for i := 1; i < len(opt); i++ {
+		has[i] = f.Uint(&opt[i])
 	}
-	if f.Uint(&dc) {
-		o.DeliveryCount = &dc
-	}
-	if f.Uint(&lc) {
-		o.LinkCredit = &lc
-	}
-	if f.Uint(&av) {
-		o.Available = &av
+	if has != [5]bool{} {
+		p := new([5]uint32)
+		*p = opt
+		for i, dst := range []**uint32{&o.NextIncomingID, &o.Handle, &o.DeliveryCount, &o.LinkCredit, &o.Available} {
+			if has[i] {
+				*dst = &p[i]
+			}
+		}
 	}
 	f.Bool(&o.Drain)
 	f.Bool(&o.Echo)
@@ -471,7 +472,7 @@ func (o *Transfer) decode(f *encoding.FieldReader) error {
 	f.Bool(&o.More)
 	var m uint8
 	if f.Ubyte(&m) {
-		o.RcvSettleMode = &m
+		o.RcvSettleMode = ptrTo(m)
 	}
 	if raw := f.RawField(); raw != nil {
 		s, err := DecodeDeliveryState(raw)
@@ -536,7 +537,7 @@ func (o *Disposition) decode(f *encoding.FieldReader) error {
 	}
 	var last uint32
 	if f.Uint(&last) {
-		o.Last = &last
+		o.Last = ptrTo(last)
 	}
 	f.Bool(&o.Settled)
 	if raw := f.RawField(); raw != nil {

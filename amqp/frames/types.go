@@ -339,10 +339,7 @@ func DecodeDeliveryState(raw []byte) (DeliveryState, error) {
 	if !known {
 		return &UnknownState{Raw: raw}, nil
 	}
-	var s interface {
-		DeliveryState
-		decoder
-	}
+	var s DeliveryState
 	switch code {
 	case encoding.DescReceived:
 		s = &Received{}
@@ -361,7 +358,7 @@ func DecodeDeliveryState(raw []byte) (DeliveryState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.decode(&f); err != nil {
+	if err := decodeFields(s, &f); err != nil {
 		return nil, err
 	}
 	return s, nil
