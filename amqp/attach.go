@@ -78,6 +78,8 @@ func (s *session) checkAttach(a *frames.Attach) *frames.Error {
 		return linkError(frames.ErrCondNotImplemented, "link recovery is not supported: attach without unsettled state")
 	case a.Role == frames.RoleReceiver && a.Source == nil:
 		return linkError(frames.ErrCondInvalidField, "receiver attach without a source")
+	case a.Coordinator != nil:
+		return linkError(frames.ErrCondNotImplemented, "transactions are not supported")
 	case a.Role == frames.RoleSender && a.Target == nil:
 		return linkError(frames.ErrCondInvalidField, "sender attach without a target")
 	case a.Role == frames.RoleReceiver && a.Source.Dynamic, a.Role == frames.RoleSender && a.Target.Dynamic:

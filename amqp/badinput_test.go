@@ -410,6 +410,22 @@ func linkCases() []badCase {
 			p.send(t, 0, &frames.Detach{Handle: 0, Closed: true})
 			p.useSession(t, 0, 0, "after-refusal", 0)
 		}},
+		{name: "transaction-coordinator-refused", run: func(t *testing.T, ts *testServer) {
+			p := dialRaw(t, ts.addr)
+			p.openConn(t)
+			p.begin(t, 0)
+			// A transaction controller's sender targets a coordinator, not a node.
+			coordinator := append(encoding.AppendDescriptor(nil, encoding.DescCoordinator), 0x45)
+			p.send(t, 0, &frames.Attach{Name: "txn", Handle: 0, Role: frames.RoleSender,
+				Source: &frames.Source{}, Coordinator: coordinator, InitialDeliveryCount: new(uint32)})
+			reply, _ := expectBody[*frames.Attach](t, p)
+			if reply.Target != nil || reply.Coordinator != nil {
+				t.Fatalf("attach reply %v, want a null target (refusal)", reply)
+			}
+			p.expectDetach(t, 0, frames.ErrCondNotImplemented)
+			p.send(t, 0, &frames.Detach{Handle: 0, Closed: true})
+			p.useSession(t, 0, 0, "after-refusal", 0)
+		}},
 		{name: "detach-closed-false-is-echoed", run: func(t *testing.T, ts *testServer) {
 			p := dialRaw(t, ts.addr)
 			p.openConn(t)

@@ -188,13 +188,16 @@ func orMissing(f *encoding.FieldReader, name string) error {
 //	<field name="desired-capabilities" type="symbol" multiple="true"/>
 //	<field name="properties" type="fields"/>
 type Attach struct {
-	Name                 string
-	Handle               uint32
-	Role                 bool // RoleSender or RoleReceiver
-	SndSettleMode        uint8
-	RcvSettleMode        uint8
-	Source               *Source // nil encodes null (used to refuse a link)
-	Target               *Target
+	Name          string
+	Handle        uint32
+	Role          bool // RoleSender or RoleReceiver
+	SndSettleMode uint8
+	RcvSettleMode uint8
+	Source        *Source // nil encodes null (used to refuse a link)
+	Target        *Target
+	// Coordinator holds the raw coordinator target of a transaction
+	// controller's link (§4.5.1), which takes the target's place.
+	Coordinator          []byte
 	Unsettled            encoding.Map
 	IncompleteUnsettled  bool
 	InitialDeliveryCount *uint32
@@ -229,10 +232,13 @@ func (o *Attach) Append(b []byte) []byte {
 	} else {
 		w.Null()
 	}
-	if o.Target != nil {
+	switch {
+	case o.Target != nil:
 		w.B = o.Target.Append(w.B)
 		w.Appended()
-	} else {
+	case o.Coordinator != nil:
+		w.Raw(o.Coordinator)
+	default:
 		w.Null()
 	}
 	_ = w.Map(o.Unsettled)
@@ -274,11 +280,15 @@ func (o *Attach) decode(f *encoding.FieldReader) error {
 		o.Source = s
 	}
 	if raw := f.RawField(); raw != nil {
-		t, err := DecodeTarget(raw)
-		if err != nil {
-			return err
+		if isCoordinator(raw) {
+			o.Coordinator = raw
+		} else {
+			t, err := DecodeTarget(raw)
+			if err != nil {
+				return err
+			}
+			o.Target = t
 		}
-		o.Target = t
 	}
 	f.Map(&o.Unsettled)
 	f.Bool(&o.IncompleteUnsettled)
@@ -645,4 +655,10 @@ func appendState(w *encoding.ListWriter, s DeliveryState) {
 	}
 	w.B = s.Append(w.B)
 	w.Appended()
+}
+
+// isCoordinator reports whether raw is a coordinator target.
+func isCoordinator(raw []byte) bool {
+	code, _, known, err := encoding.NewReader(raw).ReadDescriptor()
+	return err == nil && known && code == encoding.DescCoordinator
 }
