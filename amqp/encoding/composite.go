@@ -3,6 +3,7 @@ package encoding
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // ListWriter writes the fields of a described list (a performative, a section,
@@ -295,116 +296,72 @@ func (f *FieldReader) Bool(dst *bool) bool {
 	return f.err == nil
 }
 
-// Uint reads a uint (or a narrower unsigned) field.
-func (f *FieldReader) Uint(dst *uint32) bool {
+// Codes accepted for each unsigned field type: narrower encodings widen.
+var (
+	ubyteCodes  = []byte{codeUbyte}
+	ushortCodes = []byte{codeUbyte, codeUshort}
+	uintCodes   = []byte{codeUint0, codeSmallUint, codeUbyte, codeUshort, codeUint}
+	ulongCodes  = []byte{codeUlong0, codeUint0, codeSmallUlong, codeSmallUint, codeUbyte, codeUshort, codeUint, codeUlong}
+)
+
+// unsigned reads an unsigned integer field encoded with one of codes.
+func (f *FieldReader) unsigned(want string, codes []byte) (uint64, bool) {
 	code, ok := f.next()
 	if !ok {
-		return false
+		return 0, false
 	}
-	switch code {
-	case codeUint0:
-		*dst = 0
-	case codeSmallUint, codeUbyte:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = uint32(s[0])
-	case codeUshort:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = uint32(binary.BigEndian.Uint16(s))
-	case codeUint:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = binary.BigEndian.Uint32(s)
-	default:
-		f.typeErr("uint", code)
-		return false
+	if !slices.Contains(codes, code) {
+		f.typeErr(want, code)
+		return 0, false
 	}
-	return true
+	if code == codeUint0 || code == codeUlong0 {
+		return 0, true
+	}
+	s := f.body(code)
+	if s == nil {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range s { // big-endian, 1 to 8 bytes
+		v = v<<8 | uint64(c)
+	}
+	return v, true
+}
+
+// Uint reads a uint (or a narrower unsigned) field.
+func (f *FieldReader) Uint(dst *uint32) bool {
+	v, ok := f.unsigned("uint", uintCodes)
+	if ok {
+		*dst = uint32(v)
+	}
+	return ok
 }
 
 // Ushort reads a ushort field.
 func (f *FieldReader) Ushort(dst *uint16) bool {
-	code, ok := f.next()
-	if !ok {
-		return false
+	v, ok := f.unsigned("ushort", ushortCodes)
+	if ok {
+		*dst = uint16(v)
 	}
-	switch code {
-	case codeUbyte:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = uint16(s[0])
-	case codeUshort:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = binary.BigEndian.Uint16(s)
-	default:
-		f.typeErr("ushort", code)
-		return false
-	}
-	return true
+	return ok
 }
 
 // Ubyte reads a ubyte field.
 func (f *FieldReader) Ubyte(dst *uint8) bool {
-	code, ok := f.next()
-	if !ok {
-		return false
+	v, ok := f.unsigned("ubyte", ubyteCodes)
+	if ok {
+		*dst = uint8(v)
 	}
-	if code != codeUbyte {
-		f.typeErr("ubyte", code)
-		return false
-	}
-	s := f.body(code)
-	if s == nil {
-		return false
-	}
-	*dst = s[0]
-	return true
+	return ok
 }
 
 // Ulong reads a ulong (or narrower unsigned) field.
 func (f *FieldReader) Ulong(dst *uint64) bool {
-	code, ok := f.next()
-	if !ok {
-		return false
+	v, ok := f.unsigned("ulong", ulongCodes)
+	if ok {
+		*dst = v
 	}
-	switch code {
-	case codeUlong0, codeUint0:
-		*dst = 0
-	case codeSmallUlong, codeSmallUint, codeUbyte:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = uint64(s[0])
-	case codeUint:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = uint64(binary.BigEndian.Uint32(s))
-	case codeUlong:
-		s := f.body(code)
-		if s == nil {
-			return false
-		}
-		*dst = binary.BigEndian.Uint64(s)
-	default:
-		f.typeErr("ulong", code)
-		return false
-	}
-	return true
+	return ok
 }
 
 // Timestamp reads a timestamp field.
@@ -425,58 +382,45 @@ func (f *FieldReader) Timestamp(dst *Timestamp) bool {
 	return true
 }
 
-// Binary reads a binary field; the result aliases the input.
-func (f *FieldReader) Binary(dst *[]byte) bool {
+// variable reads a field of a variable-width type with 8- and 32-bit forms.
+func (f *FieldReader) variable(want string, code8, code32 byte) ([]byte, bool) {
 	code, ok := f.next()
 	if !ok {
-		return false
+		return nil, false
 	}
-	if code != codeVbin8 && code != codeVbin32 {
-		f.typeErr("binary", code)
-		return false
+	if code != code8 && code != code32 {
+		f.typeErr(want, code)
+		return nil, false
 	}
 	s := f.body(code)
-	if f.err != nil {
-		return false
+	return s, f.err == nil
+}
+
+// Binary reads a binary field; the result aliases the input.
+func (f *FieldReader) Binary(dst *[]byte) bool {
+	s, ok := f.variable("binary", codeVbin8, codeVbin32)
+	if ok {
+		*dst = s
 	}
-	*dst = s
-	return true
+	return ok
 }
 
 // String reads a string field.
 func (f *FieldReader) String(dst *string) bool {
-	code, ok := f.next()
-	if !ok {
-		return false
+	s, ok := f.variable("string", codeStr8, codeStr32)
+	if ok {
+		*dst = string(s)
 	}
-	if code != codeStr8 && code != codeStr32 {
-		f.typeErr("string", code)
-		return false
-	}
-	s := f.body(code)
-	if f.err != nil {
-		return false
-	}
-	*dst = string(s)
-	return true
+	return ok
 }
 
 // Symbol reads a symbol field.
 func (f *FieldReader) Symbol(dst *Symbol) bool {
-	code, ok := f.next()
-	if !ok {
-		return false
+	s, ok := f.variable("symbol", codeSym8, codeSym32)
+	if ok {
+		*dst = Symbol(s)
 	}
-	if code != codeSym8 && code != codeSym32 {
-		f.typeErr("symbol", code)
-		return false
-	}
-	s := f.body(code)
-	if f.err != nil {
-		return false
-	}
-	*dst = Symbol(s)
-	return true
+	return ok
 }
 
 // Symbols reads a multiple-symbol field: a single symbol or an array of

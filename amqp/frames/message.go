@@ -155,17 +155,9 @@ func (h *MessageHeader) Append(b []byte) []byte {
 	} else {
 		w.Null()
 	}
-	if h.TTL != 0 {
-		w.Uint(h.TTL)
-	} else {
-		w.Null()
-	}
+	optUint(&w, h.TTL)
 	optTrue(&w, h.FirstAcquirer)
-	if h.DeliveryCount != 0 {
-		w.Uint(h.DeliveryCount)
-	} else {
-		w.Null()
-	}
+	optUint(&w, h.DeliveryCount)
 	return w.End()
 }
 
@@ -228,11 +220,7 @@ func (p *Properties) Append(b []byte) ([]byte, error) {
 	optTime(&w, p.AbsoluteExpiryTime)
 	optTime(&w, p.CreationTime)
 	w.OptString(p.GroupID)
-	if p.GroupSequence != 0 {
-		w.Uint(p.GroupSequence)
-	} else {
-		w.Null()
-	}
+	optUint(&w, p.GroupSequence)
 	w.OptString(p.ReplyToGroupID)
 	return w.End(), nil
 }

@@ -131,20 +131,7 @@ func (s *Source) String() string {
 
 func (s *Source) Append(b []byte) []byte {
 	w := encoding.BeginList(b, encoding.DescSource)
-	w.OptString(s.Address)
-	if s.Durable != 0 {
-		w.Uint(s.Durable)
-	} else {
-		w.Null()
-	}
-	optExpiry(&w, s.ExpiryPolicy)
-	if s.Timeout != 0 {
-		w.Uint(s.Timeout)
-	} else {
-		w.Null()
-	}
-	optTrue(&w, s.Dynamic)
-	_ = w.Map(s.DynamicNodeProperties)
+	appendTerminusHead(&w, s.Address, s.Durable, s.ExpiryPolicy, s.Timeout, s.Dynamic, s.DynamicNodeProperties)
 	w.OptSymbol(s.DistributionMode)
 	_ = w.Map(s.Filter)
 	if s.DefaultOutcome != nil {
@@ -165,12 +152,7 @@ func DecodeSource(raw []byte) (*Source, error) {
 		return nil, err
 	}
 	s := &Source{}
-	f.String(&s.Address)
-	f.Uint(&s.Durable)
-	readExpiry(&f, &s.ExpiryPolicy)
-	f.Uint(&s.Timeout)
-	f.Bool(&s.Dynamic)
-	f.Map(&s.DynamicNodeProperties)
+	readTerminusHead(&f, &s.Address, &s.Durable, &s.ExpiryPolicy, &s.Timeout, &s.Dynamic, &s.DynamicNodeProperties)
 	f.Symbol(&s.DistributionMode)
 	f.Map(&s.Filter)
 	if raw := f.RawField(); raw != nil {
@@ -181,6 +163,36 @@ func DecodeSource(raw []byte) (*Source, error) {
 	f.Symbols(&s.Outcomes)
 	f.Symbols(&s.Capabilities)
 	return s, f.Err()
+}
+
+// appendTerminusHead writes the six fields a source and a target share,
+// leaving defaults as null.
+func appendTerminusHead(w *encoding.ListWriter, addr string, durable uint32, expiry encoding.Symbol, timeout uint32, dynamic bool, props encoding.Map) {
+	w.OptString(addr)
+	optUint(w, durable)
+	optExpiry(w, expiry)
+	optUint(w, timeout)
+	optTrue(w, dynamic)
+	_ = w.Map(props)
+}
+
+// readTerminusHead reads the six fields a source and a target share.
+func readTerminusHead(f *encoding.FieldReader, addr *string, durable *uint32, expiry *encoding.Symbol, timeout *uint32, dynamic *bool, props *encoding.Map) {
+	f.String(addr)
+	f.Uint(durable)
+	readExpiry(f, expiry)
+	f.Uint(timeout)
+	f.Bool(dynamic)
+	f.Map(props)
+}
+
+// optUint writes v, or null when it is 0 (the default of such fields).
+func optUint(w *encoding.ListWriter, v uint32) {
+	if v != 0 {
+		w.Uint(v)
+	} else {
+		w.Null()
+	}
 }
 
 // optExpiry writes a terminus expiry policy, leaving the spec default
@@ -220,20 +232,7 @@ func (t *Target) String() string {
 
 func (t *Target) Append(b []byte) []byte {
 	w := encoding.BeginList(b, encoding.DescTarget)
-	w.OptString(t.Address)
-	if t.Durable != 0 {
-		w.Uint(t.Durable)
-	} else {
-		w.Null()
-	}
-	optExpiry(&w, t.ExpiryPolicy)
-	if t.Timeout != 0 {
-		w.Uint(t.Timeout)
-	} else {
-		w.Null()
-	}
-	optTrue(&w, t.Dynamic)
-	_ = w.Map(t.DynamicNodeProperties)
+	appendTerminusHead(&w, t.Address, t.Durable, t.ExpiryPolicy, t.Timeout, t.Dynamic, t.DynamicNodeProperties)
 	w.Symbols(t.Capabilities)
 	return w.End()
 }
@@ -245,12 +244,7 @@ func DecodeTarget(raw []byte) (*Target, error) {
 		return nil, err
 	}
 	t := &Target{}
-	f.String(&t.Address)
-	f.Uint(&t.Durable)
-	readExpiry(&f, &t.ExpiryPolicy)
-	f.Uint(&t.Timeout)
-	f.Bool(&t.Dynamic)
-	f.Map(&t.DynamicNodeProperties)
+	readTerminusHead(&f, &t.Address, &t.Durable, &t.ExpiryPolicy, &t.Timeout, &t.Dynamic, &t.DynamicNodeProperties)
 	f.Symbols(&t.Capabilities)
 	return t, f.Err()
 }
