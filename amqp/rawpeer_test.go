@@ -24,6 +24,7 @@ type rawFrame struct {
 	channel uint16
 	body    frames.Body // nil for an empty (heartbeat) frame
 	payload []byte      // what follows a transfer performative
+	size    uint32      // the whole frame, header included
 }
 
 // rawPeer is a scripted client over a real TCP connection: it writes protocol
@@ -108,7 +109,7 @@ func (p *rawPeer) readFrame() (rawFrame, error) {
 	if err != nil {
 		return rawFrame{}, fmt.Errorf("frame body: %w", err)
 	}
-	return rawFrame{typ: h.Type, channel: h.Channel, body: body, payload: payload}, nil
+	return rawFrame{typ: h.Type, channel: h.Channel, body: body, payload: payload, size: h.Size}, nil
 }
 
 // expectHeader reads an 8-byte protocol header and checks it is want.
@@ -221,9 +222,15 @@ func (p *rawPeer) expectEOF(t *testing.T) {
 // openConn sends the AMQP header and an open frame and returns the server's open.
 func (p *rawPeer) openConn(t *testing.T) *frames.Open {
 	t.Helper()
+	return p.openConnWith(t, 65536)
+}
+
+// openConnWith opens the connection announcing maxFrame as our max-frame-size.
+func (p *rawPeer) openConnWith(t *testing.T, maxFrame uint32) *frames.Open {
+	t.Helper()
 	hdr := frames.ProtocolAMQP
 	b := append(hdr[:], frames.AppendFrame(nil, frames.TypeAMQP, 0,
-		&frames.Open{ContainerID: "raw-peer", MaxFrameSize: 65536, ChannelMax: 255}, nil)...)
+		&frames.Open{ContainerID: "raw-peer", MaxFrameSize: maxFrame, ChannelMax: 255}, nil)...)
 	p.write(t, b)
 	p.expectHeader(t, frames.ProtocolAMQP)
 	o, ch := expectBody[*frames.Open](t, p)
