@@ -1,0 +1,204 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// Names of the JetStream assets the broker owns.
+const (
+	streamName   = "AMQPEMU"
+	groupsBucket = "amqpemu_groups"
+	subsBucket   = "amqpemu_subscriptions"
+)
+
+// Broker is the consumer-group engine. Lock order: Broker.mu before group.mu.
+type Broker struct {
+	cfg    Config
+	log    zerolog.Logger
+	ns     *server.Server // nil with an external NATS
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	groups jetstream.KeyValue
+	subs   jetstream.KeyValue
+
+	ncClosed chan struct{} // closed by the NATS connection's ClosedHandler
+
+	mu       sync.Mutex
+	runtimes map[string]*group // live dispatchers by durable consumer name
+	queues   map[string]bool   // generic queues whose consumer exists
+	closed   bool
+}
+
+// Open starts the embedded JetStream server (or connects to cfg.NATSURL) and
+// makes sure the stream, the KV buckets and DEFAULT_GROUP exist.
+func Open(ctx context.Context, cfg Config) (*Broker, error) {
+	cfg.setDefaults()
+	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool), ncClosed: make(chan struct{})}
+	if err := b.connect(); err != nil {
+		b.shutdownServer()
+		return nil, err
+	}
+	if err := b.setup(ctx); err != nil {
+		b.Close(context.Background())
+		return nil, err
+	}
+	return b, nil
+}
+
+// connect starts the embedded server or dials the external one.
+func (b *Broker) connect() error {
+	if b.cfg.NATSURL != "" {
+		nc, err := nats.Connect(b.cfg.NATSURL, nats.Name("amqpemu"), nats.MaxReconnects(-1), b.onClosed())
+		if err != nil {
+			return fmt.Errorf("connecting to %s: %w", b.cfg.NATSURL, err)
+		}
+		b.nc = nc
+		return nil
+	}
+	if b.cfg.DataDir == "" {
+		return errors.New("broker: Config.DataDir is required for the embedded server")
+	}
+	opts := &server.Options{
+		ServerName:             "amqpemu",
+		DontListen:             true, // in-process connections only
+		JetStream:              true,
+		StoreDir:               b.cfg.DataDir,
+		NoSigs:                 true,
+		DisableJetStreamBanner: true,
+		// v2.15 caps a stream at 1000 consumers by default; groups and
+		// generic queues are all consumers of one stream.
+		JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1},
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("starting embedded NATS: %w", err)
+	}
+	ns.SetLoggerV2(natsLogger{b.log.With().Str("component", "nats").Logger()}, false, false, false)
+	b.ns = ns
+	go ns.Start()
+	if !ns.ReadyForConnections(10*time.Second) || !ns.JetStreamEnabled() {
+		return fmt.Errorf("embedded JetStream did not start (is %s locked by another amqpemu?)", b.cfg.DataDir)
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("amqpemu"), b.onClosed())
+	if err != nil {
+		return fmt.Errorf("connecting to embedded NATS: %w", err)
+	}
+	b.nc = nc
+	return nil
+}
+
+func (b *Broker) setup(ctx context.Context) error {
+	js, err := jetstream.New(b.nc)
+	if err != nil {
+		return err
+	}
+	b.js = js
+	b.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      streamName,
+		Subjects:  []string{"dev.>", "queue.>"},
+		Retention: jetstream.LimitsPolicy,
+		Storage:   jetstream.FileStorage,
+		Discard:   jetstream.DiscardOld,
+		MaxAge:    b.cfg.Retention,
+		// Nats-Msg-Id de-duplication keeps a re-sent ingest from doubling.
+		Duplicates: 2 * time.Minute,
+	})
+	if err != nil {
+		return fmt.Errorf("creating stream: %w", err)
+	}
+	if b.groups, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: groupsBucket, Storage: jetstream.FileStorage}); err != nil {
+		return fmt.Errorf("creating groups bucket: %w", err)
+	}
+	if b.subs, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: subsBucket, Storage: jetstream.FileStorage}); err != nil {
+		return fmt.Errorf("creating subscriptions bucket: %w", err)
+	}
+	if err := b.ensureDefaultGroup(ctx); err != nil {
+		return err
+	}
+	if b.ns != nil {
+		return b.recoverInFlight(ctx)
+	}
+	return nil
+}
+
+// recoverInFlight hands back what was delivered but not settled when the
+// process last stopped. JetStream would wait out the ack timeout; an
+// embedded server has no other amqpemu whose clients could still hold
+// them, so each such consumer restarts from its ack floor at once
+// (redelivering, at worst, messages acked above the floor: at-least-once).
+func (b *Broker) recoverInFlight(ctx context.Context) error {
+	lister := b.stream.ListConsumers(ctx)
+	for info := range lister.Info() {
+		if info.NumAckPending == 0 {
+			continue
+		}
+		if _, err := b.js.ResetConsumer(ctx, streamName, info.Name); err != nil {
+			return fmt.Errorf("handing back in-flight messages of %s: %w", info.Name, err)
+		}
+		b.log.Info().Str("consumer", info.Name).Int("unsettled", info.NumAckPending).Msg("redelivering messages unsettled at the last stop")
+	}
+	return lister.Err()
+}
+
+// Close stops every dispatcher (handing back what members held), then the
+// NATS connection and the embedded server. It is safe to call twice.
+func (b *Broker) Close(ctx context.Context) error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	rts := make([]*group, 0, len(b.runtimes))
+	for _, g := range b.runtimes {
+		rts = append(rts, g)
+	}
+	b.mu.Unlock()
+	for _, g := range rts {
+		g.stop()
+	}
+	if b.nc != nil {
+		// Drain flushes pending acks; it is asynchronous, so wait for it.
+		if b.nc.Drain() == nil {
+			select {
+			case <-b.ncClosed:
+			case <-ctx.Done():
+			}
+		}
+		b.nc.Close()
+	}
+	b.shutdownServer()
+	return nil
+}
+
+func (b *Broker) onClosed() nats.Option {
+	return nats.ClosedHandler(func(*nats.Conn) { close(b.ncClosed) })
+}
+
+func (b *Broker) shutdownServer() {
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+	}
+}
+
+// natsLogger routes the embedded server's log into zerolog; its Fatalf does
+// not exit the process (JetStream start failures surface through Open).
+type natsLogger struct{ log zerolog.Logger }
+
+func (l natsLogger) Noticef(format string, v ...any) { l.log.Debug().Msgf(format, v...) }
+func (l natsLogger) Warnf(format string, v ...any)   { l.log.Warn().Msgf(format, v...) }
+func (l natsLogger) Fatalf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
+func (l natsLogger) Errorf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
+func (l natsLogger) Debugf(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
+func (l natsLogger) Tracef(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }

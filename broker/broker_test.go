@@ -1,0 +1,393 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+func openBroker(t *testing.T, dir string, mod ...func(*Config)) *Broker {
+	t.Helper()
+	cfg := Config{DataDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close(context.Background()) })
+	return b
+}
+
+func ctxT(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// inbox is a Receiver that queues deliveries for the test to read.
+type inbox chan Delivery
+
+func (in inbox) Deliver(d Delivery) bool {
+	select {
+	case in <- d:
+		return true
+	default:
+		return false // the test's buffer is full: behave like a gone link
+	}
+}
+
+func (in inbox) next(t *testing.T) Delivery {
+	t.Helper()
+	select {
+	case d := <-in:
+		return d
+	case <-time.After(10 * time.Second):
+		t.Fatal("no delivery within 10s")
+		return Delivery{}
+	}
+}
+
+// none fails if a delivery arrives within a short while.
+func (in inbox) none(t *testing.T) {
+	t.Helper()
+	select {
+	case d := <-in:
+		t.Fatalf("unexpected delivery %s", d.Message.MessageID)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func join(t *testing.T, b *Broker, id string, credit int) (*Member, inbox) {
+	t.Helper()
+	in := make(inbox, 10000)
+	m, err := b.Join(ctxT(t), id, MemberInfo{ClientID: t.Name()}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Leave)
+	m.Credit(credit)
+	return m, in
+}
+
+func publish(t *testing.T, b *Broker, pk string, n int) []string {
+	t.Helper()
+	msgs := make([]DeviceMessage, n)
+	for i := range msgs {
+		msgs[i] = DeviceMessage{ProductKey: pk, DeviceName: "dev1", Payload: []byte(fmt.Sprintf("m%d", i))}
+	}
+	ids, err := b.Publish(ctxT(t), msgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func waitBacklog(t *testing.T, b *Broker, id string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := b.Backlog(ctxT(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog of %s is %d, want %d", id, n, want)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a counter the server updates asynchronously
+	}
+}
+
+func TestPublishConsumeAck(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ids := publish(t, b, "pk1", 3)
+	waitBacklog(t, b, DefaultGroupID, 3)
+	m, in := join(t, b, DefaultGroupID, 10)
+	for i := range 3 {
+		d := in.next(t)
+		if d.Message.MessageID != ids[i] || string(d.Message.Payload) != fmt.Sprintf("m%d", i) ||
+			d.Message.Topic != "/pk1/dev1/user/update" || d.Message.GenerateTime.IsZero() || d.Redelivered {
+			t.Fatalf("delivery %d: %+v", i, d)
+		}
+		m.Settle(d.Token, Ack)
+	}
+	waitBacklog(t, b, DefaultGroupID, 0)
+}
+
+func TestGroupNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"abcd", true}, {"abc", false}, {"a_b_1", true}, {strings.Repeat("x", 30), true},
+		{strings.Repeat("x", 31), false}, {"消费组", true}, {"消费", true}, {"消", false},
+		{"has space", false}, {"dash-ed", false}, {"", false},
+	} {
+		err := ValidateGroupName(tc.name)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalidGroupName)) {
+			t.Errorf("%q: %v", tc.name, err)
+		}
+	}
+}
+
+func TestTwoGroupsEachGetEveryMessage(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	g1, err := b.CreateGroup(ctx, "group_one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := b.CreateGroup(ctx, "group_two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetSubscription(ctx, "pkA", Subscription{Groups: []string{g1.ID, g2.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	_, in1 := join(t, b, g1.ID, 100)
+	_, in2 := join(t, b, g2.ID, 100)
+	publish(t, b, "pkA", 5)
+	publish(t, b, "pkOther", 2) // not subscribed by either
+	for range 5 {
+		in1.next(t)
+		in2.next(t)
+	}
+	in1.none(t)
+	in2.none(t)
+}
+
+func TestLeaveHandsBackUnsettled(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	first, in1 := join(t, b, DefaultGroupID, 5)
+	publish(t, b, "pk1", 5)
+	for range 5 {
+		in1.next(t)
+	}
+	_, in2 := join(t, b, DefaultGroupID, 5)
+	first.Leave()
+	for range 5 {
+		if d := in2.next(t); !d.Redelivered {
+			t.Fatalf("%s not marked redelivered", d.Message.MessageID)
+		}
+	}
+}
+
+func TestRequeueAndDrop(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	m, in := join(t, b, DefaultGroupID, 10)
+	publish(t, b, "pk1", 2)
+	d1, d2 := in.next(t), in.next(t)
+	m.Settle(d1.Token, Requeue)
+	m.Settle(d2.Token, Drop)
+	again := in.next(t)
+	if again.Message.MessageID != d1.Message.MessageID || !again.Redelivered {
+		t.Fatalf("requeued %s, got %s", d1.Message.MessageID, again.Message.MessageID)
+	}
+	m.Settle(again.Token, Ack)
+	in.none(t)
+	waitBacklog(t, b, DefaultGroupID, 0)
+}
+
+func TestMemberLimit(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	for range 64 {
+		join(t, b, DefaultGroupID, 0)
+	}
+	_, err := b.Join(ctxT(t), DefaultGroupID, MemberInfo{ClientID: "65th"}, make(inbox))
+	if !errors.Is(err, ErrTooManyMembers) || !strings.Contains(err.Error(), "64") {
+		t.Fatalf("65th member: %v", err)
+	}
+}
+
+// TestMembersShareEvenly: each message goes to one member, chosen at random
+// among those with credit (a loose statistical check).
+func TestMembersShareEvenly(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	const members, n = 4, 2000
+	var ins []inbox
+	var ms []*Member
+	for range members {
+		m, in := join(t, b, DefaultGroupID, n)
+		ms, ins = append(ms, m), append(ins, in)
+	}
+	publish(t, b, "pk1", n)
+	seen := map[string]bool{}
+	counts := make([]int, members)
+	for len(seen) < n {
+		select {
+		case d := <-ins[0]:
+			counts[0]++
+			seen[d.Message.MessageID] = true
+			ms[0].Settle(d.Token, Ack)
+		case d := <-ins[1]:
+			counts[1]++
+			seen[d.Message.MessageID] = true
+			ms[1].Settle(d.Token, Ack)
+		case d := <-ins[2]:
+			counts[2]++
+			seen[d.Message.MessageID] = true
+			ms[2].Settle(d.Token, Ack)
+		case d := <-ins[3]:
+			counts[3]++
+			seen[d.Message.MessageID] = true
+			ms[3].Settle(d.Token, Ack)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("got %d of %d", len(seen), n)
+		}
+	}
+	for i, c := range counts {
+		if c < n/members/2 { // expected 500 each; 250 is far outside chance
+			t.Errorf("member %d got %d of %d: %v", i, c, n, counts)
+		}
+	}
+}
+
+func TestClearAndReset(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	other, err := b.CreateGroup(ctx, "other_group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{other.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, "pk1", 4)
+	waitBacklog(t, b, DefaultGroupID, 4)
+	waitBacklog(t, b, other.ID, 4)
+	if err := b.Clear(ctx, DefaultGroupID); err != nil {
+		t.Fatal(err)
+	}
+	waitBacklog(t, b, DefaultGroupID, 0)
+	waitBacklog(t, b, other.ID, 4) // untouched
+	if err := b.Reset(ctx, DefaultGroupID, Position{Earliest: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitBacklog(t, b, DefaultGroupID, 4)
+	if err := b.Reset(ctx, DefaultGroupID, Position{Time: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	waitBacklog(t, b, DefaultGroupID, 0)
+	if err := b.Reset(ctx, DefaultGroupID, Position{Time: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	waitBacklog(t, b, DefaultGroupID, 4)
+}
+
+func TestDeleteRules(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	if err := b.DeleteGroup(ctx, DefaultGroupID); !errors.Is(err, ErrDefaultGroup) {
+		t.Fatalf("delete DEFAULT_GROUP: %v", err)
+	}
+	g, err := b.CreateGroup(ctx, "doomed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateGroup(ctx, "doomed"); !errors.Is(err, ErrGroupExists) {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	if err := b.SetSubscription(ctx, "pkZ", Subscription{Groups: []string{g.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteGroup(ctx, g.ID); !errors.Is(err, ErrGroupInUse) || !strings.Contains(err.Error(), "pkZ") {
+		t.Fatalf("delete subscribed group: %v", err)
+	}
+	if err := b.DeleteSubscription(ctx, "pkZ"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteGroup(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Group(ctx, g.ID); !errors.Is(err, ErrGroupNotFound) {
+		t.Fatalf("deleted group still there: %v", err)
+	}
+}
+
+// TestRestartKeepsState: groups, subscriptions and unacknowledged messages
+// survive a restart on the same data directory.
+func TestRestartKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	b := openBroker(t, dir)
+	ctx := ctxT(t)
+	g, err := b.CreateGroup(ctx, "survivor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{g.ID}, Kinds: []string{KindData, KindStatus}}); err != nil {
+		t.Fatal(err)
+	}
+	m, in := join(t, b, g.ID, 10)
+	ids := publish(t, b, "pk1", 3)
+	m.Settle(in.next(t).Token, Ack) // one acked, one delivered but unsettled, one never delivered
+	in.next(t)
+	b.Close(ctx)
+
+	b2 := openBroker(t, dir)
+	if got, err := b2.Group(ctx, g.ID); err != nil || got.Name != "survivor" {
+		t.Fatalf("group after restart: %+v %v", got, err)
+	}
+	if s, err := b2.Subscription(ctx, "pk1"); err != nil || len(s.Kinds) != 2 || s.Groups[0] != g.ID {
+		t.Fatalf("subscription after restart: %+v %v", s, err)
+	}
+	m2, in2 := join(t, b2, g.ID, 10)
+	got := map[string]bool{}
+	for range 2 {
+		d := in2.next(t)
+		got[d.Message.MessageID] = true
+		m2.Settle(d.Token, Ack)
+	}
+	if !got[ids[1]] || !got[ids[2]] {
+		t.Fatalf("after restart got %v, want %s and %s", got, ids[1], ids[2])
+	}
+}
+
+func TestGenericQueue(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	if err := b.PublishQueue(ctx, "orders/eu", []byte("raw-amqp-bytes")); err != nil {
+		t.Fatal(err)
+	}
+	in := make(inbox, 10)
+	m, err := b.JoinQueue(ctx, "orders/eu", MemberInfo{ClientID: "c"}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Leave()
+	m.Credit(5)
+	d := in.next(t)
+	if string(d.Raw) != "raw-amqp-bytes" {
+		t.Fatalf("got %q", d.Raw)
+	}
+	m.Settle(d.Token, Ack)
+	in.none(t)
+}
+
+func TestBadDeviceMessages(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	for _, m := range []DeviceMessage{
+		{DeviceName: "d"},
+		{ProductKey: "pk", DeviceName: "has space"},
+		{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, MaxPayload+1)},
+	} {
+		if _, err := b.Publish(ctxT(t), m); !errors.Is(err, ErrInvalidMessage) {
+			t.Errorf("%+v: %v", m.DeviceName, err)
+		}
+	}
+	// Dots and percent signs in names are escaped, not split into tokens.
+	if _, err := b.Publish(ctxT(t), DeviceMessage{ProductKey: "pk", DeviceName: "a.b%c"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,33 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config sets up a Broker. Zero fields take the vendor's defaults.
+type Config struct {
+	DataDir    string        // embedded JetStream store; required unless NATSURL is set
+	NATSURL    string        // an external NATS JetStream server or cluster instead of the embedded one
+	Retention  time.Duration // how long device messages are kept; default 24 h
+	AckTimeout time.Duration // unsettled past this is redelivered; default 30 s
+	MaxGroups  int           // default 1000
+	MaxMembers int           // online clients per group; default 64
+	Logger     zerolog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Retention == 0 {
+		c.Retention = 24 * time.Hour
+	}
+	if c.AckTimeout == 0 {
+		c.AckTimeout = 30 * time.Second
+	}
+	if c.MaxGroups == 0 {
+		c.MaxGroups = 1000
+	}
+	if c.MaxMembers == 0 {
+		c.MaxMembers = 64
+	}
+}

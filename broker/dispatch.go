@@ -1,0 +1,361 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// fetchWait bounds one pull request: it is also how long a stopping
+// dispatcher may take to notice.
+const fetchWait = time.Second
+
+// maxFetch caps one pull, as RabbitMQ caps queue credit.
+const maxFetch = 256
+
+// MemberInfo describes an online client of a group.
+type MemberInfo struct {
+	ClientID string
+	Address  string // ip:port
+}
+
+// Delivery is one message handed to a member.
+type Delivery struct {
+	Token       uint64 // give it back to Settle
+	Message     DeviceMessage
+	Raw         []byte // generic queues: the message exactly as it was sent
+	Redelivered bool
+}
+
+// Receiver takes a member's deliveries. Deliver must not block; it returns
+// false when the member is gone (the message then goes to another member).
+type Receiver interface {
+	Deliver(d Delivery) bool
+}
+
+// Outcome is how a member settled a delivery.
+type Outcome uint8
+
+const (
+	Ack     Outcome = iota // processed: acknowledged to JetStream
+	Requeue                // released: redelivered at once, to any member
+	Drop                   // rejected: never redelivered
+)
+
+// group dispatches one durable consumer's messages to its members.
+// Lock order: Broker.mu before group.mu.
+type group struct {
+	b    *Broker
+	name string // the durable consumer
+	log  zerolog.Logger
+	cons jetstream.Consumer
+	rng  *rand.Rand
+
+	mu      sync.Mutex
+	members []*Member
+	credit  int             // sum of the members' credit
+	pending []jetstream.Msg // fetched, waiting for a member with credit
+	stopped bool
+
+	wake   chan struct{} // capacity 1: credit arrived
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Member is one online client of a group.
+type Member struct {
+	g     *group
+	Info  MemberInfo
+	Since time.Time
+	recv  Receiver
+
+	// Guarded by g.mu.
+	credit   int
+	inflight map[uint64]jetstream.Msg
+	gone     bool
+}
+
+// Join adds a member to group id. It is refused with ErrTooManyMembers when
+// the group already has MaxMembers online clients.
+func (b *Broker) Join(ctx context.Context, id string, info MemberInfo, r Receiver) (*Member, error) {
+	if _, err := b.Group(ctx, id); err != nil {
+		return nil, err
+	}
+	return b.join(ctx, consumerName(id), info, r)
+}
+
+func (b *Broker) join(ctx context.Context, name string, info MemberInfo, r Receiver) (*Member, error) {
+	g, err := b.runtime(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	m := &Member{g: g, Info: info, Since: time.Now(), recv: r, inflight: make(map[uint64]jetstream.Msg)}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped {
+		return nil, ErrClosed
+	}
+	if len(g.members) >= b.cfg.MaxMembers {
+		return nil, fmt.Errorf("%w: %d online clients is the limit of a consumer group", ErrTooManyMembers, b.cfg.MaxMembers)
+	}
+	g.members = append(g.members, m)
+	return m, nil
+}
+
+// runtime returns the dispatcher of a consumer, starting it on first use.
+func (b *Broker) runtime(ctx context.Context, name string) (*group, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	if g := b.runtimes[name]; g != nil {
+		return g, nil
+	}
+	cons, err := b.stream.Consumer(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", name, err)
+	}
+	gctx, cancel := context.WithCancel(context.Background())
+	g := &group{b: b, name: name, cons: cons, log: b.log.With().Str("group", name).Logger(),
+		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), wake: make(chan struct{}, 1),
+		ctx: gctx, cancel: cancel, done: make(chan struct{})}
+	b.runtimes[name] = g
+	go g.run()
+	return g, nil
+}
+
+func (b *Broker) stopRuntime(name string) {
+	b.mu.Lock()
+	g := b.runtimes[name]
+	delete(b.runtimes, name)
+	b.mu.Unlock()
+	if g != nil {
+		g.stop()
+	}
+}
+
+// run pulls as many messages as the members have credit for and hands each
+// to one of them.
+func (g *group) run() {
+	defer close(g.done)
+	for g.ctx.Err() == nil {
+		want := g.wanted()
+		if want == 0 {
+			select {
+			case <-g.wake:
+			case <-g.ctx.Done():
+			}
+			continue
+		}
+		ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
+		batch, err := g.cons.Fetch(want, jetstream.FetchContext(ctx))
+		if err == nil {
+			for msg := range batch.Messages() {
+				g.dispatch(msg)
+			}
+			err = batch.Error()
+		}
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
+			g.log.Warn().Err(err).Msg("pull failed")
+			select { // do not spin on a persistent error
+			case <-time.After(100 * time.Millisecond):
+			case <-g.ctx.Done():
+			}
+		}
+	}
+}
+
+// wanted is how many messages to pull: the members' credit not covered by
+// messages already waiting.
+func (g *group) wanted() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return max(0, min(g.credit-len(g.pending), maxFetch))
+}
+
+// dispatch gives msg to a random member with credit, or keeps it pending.
+func (g *group) dispatch(msg jetstream.Msg) {
+	g.mu.Lock()
+	if g.stopped {
+		g.mu.Unlock()
+		msg.Nak()
+		return
+	}
+	m := g.pick()
+	if m == nil {
+		g.pending = append(g.pending, msg)
+		g.mu.Unlock()
+		return
+	}
+	g.mu.Unlock()
+	g.deliver(m, msg)
+}
+
+// pick chooses a member with credit at random. g.mu is held.
+func (g *group) pick() *Member {
+	n := 0
+	var chosen *Member
+	for _, m := range g.members {
+		if m.credit > 0 {
+			n++
+			if g.rng.IntN(n) == 0 { // reservoir sampling: uniform among those with credit
+				chosen = m
+			}
+		}
+	}
+	if chosen != nil {
+		chosen.credit--
+		g.credit--
+	}
+	return chosen
+}
+
+// deliver hands msg to m, whose credit was already taken.
+func (g *group) deliver(m *Member, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		g.log.Error().Err(err).Msg("message without metadata")
+		msg.Term()
+		return
+	}
+	token := meta.Sequence.Stream
+	g.mu.Lock()
+	m.inflight[token] = msg
+	g.mu.Unlock()
+	d := Delivery{Token: token, Redelivered: meta.NumDelivered > 1}
+	if isQueueSubject(msg.Subject()) {
+		d.Raw = msg.Data()
+	} else {
+		d.Message = fromNATS(msg)
+	}
+	if !m.recv.Deliver(d) {
+		m.Leave()
+	}
+}
+
+// Credit grants the member n more deliveries.
+func (m *Member) Credit(n int) {
+	g := m.g
+	g.mu.Lock()
+	if m.gone || n <= 0 {
+		g.mu.Unlock()
+		return
+	}
+	m.credit += n
+	g.credit += n
+	var ready []jetstream.Msg
+	for len(g.pending) > 0 && m.credit > 0 {
+		ready = append(ready, g.pending[0])
+		g.pending = g.pending[1:]
+		m.credit--
+		g.credit--
+	}
+	g.mu.Unlock()
+	for _, msg := range ready {
+		g.deliver(m, msg)
+	}
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Settle reports the member's outcome for a delivery. Only Ack acknowledges
+// the message to JetStream.
+func (m *Member) Settle(token uint64, o Outcome) {
+	g := m.g
+	g.mu.Lock()
+	msg := m.inflight[token]
+	delete(m.inflight, token)
+	g.mu.Unlock()
+	if msg == nil {
+		return // already handed back
+	}
+	switch o {
+	case Ack:
+		msg.Ack()
+	case Requeue:
+		msg.Nak()
+	case Drop:
+		msg.Term()
+	}
+}
+
+// Leave removes the member; its unsettled messages go back at once so other
+// members get them.
+func (m *Member) Leave() {
+	g := m.g
+	g.mu.Lock()
+	if m.gone {
+		g.mu.Unlock()
+		return
+	}
+	m.gone = true
+	g.credit -= m.credit
+	m.credit = 0
+	for i, x := range g.members {
+		if x == m {
+			g.members = append(g.members[:i], g.members[i+1:]...)
+			break
+		}
+	}
+	back := m.inflight
+	m.inflight = nil
+	var orphans []jetstream.Msg
+	if len(g.members) == 0 {
+		orphans, g.pending = g.pending, nil
+	}
+	g.mu.Unlock()
+	for _, msg := range back {
+		msg.Nak()
+	}
+	for _, msg := range orphans {
+		msg.Nak()
+	}
+}
+
+// stop ends the dispatcher and hands back everything it holds.
+func (g *group) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	members := append([]*Member(nil), g.members...)
+	g.mu.Unlock()
+	for _, m := range members {
+		m.Leave()
+	}
+	g.cancel()
+	<-g.done
+	g.mu.Lock()
+	pending := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	for _, msg := range pending {
+		msg.Nak()
+	}
+}
+
+// Members returns the group's online clients.
+func (b *Broker) Members(id string) []MemberInfo {
+	b.mu.Lock()
+	g := b.runtimes[consumerName(id)]
+	b.mu.Unlock()
+	if g == nil {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]MemberInfo, len(g.members))
+	for i, m := range g.members {
+		out[i] = m.Info
+	}
+	return out
+}

@@ -1,0 +1,181 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultGroupID is the group that always exists, cannot be deleted and
+// receives every device message.
+const DefaultGroupID = "DEFAULT_GROUP"
+
+// Group is a consumer group.
+type Group struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// ValidateGroupName checks the vendor's rule: 4–30 characters of letters,
+// digits, '_' and CJK, a CJK character counting 2.
+func ValidateGroupName(name string) error {
+	n := 0
+	for _, r := range name {
+		switch {
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_'):
+			n++
+		case unicode.Is(unicode.Han, r):
+			n += 2
+		default:
+			return fmt.Errorf("%w: %q contains %q; use letters, digits, '_' or Chinese characters", ErrInvalidGroupName, name, r)
+		}
+	}
+	if n < 4 || n > 30 {
+		return fmt.Errorf("%w: %q is %d characters long (a Chinese character counts 2); it must be 4 to 30", ErrInvalidGroupName, name, n)
+	}
+	return nil
+}
+
+// newGroupID makes an id shaped like the vendor's: 20 random letters and
+// digits followed by "000100".
+func newGroupID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, 20)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b) + "000100"
+}
+
+func (b *Broker) ensureDefaultGroup(ctx context.Context) error {
+	_, err := b.Group(ctx, DefaultGroupID)
+	if errors.Is(err, ErrGroupNotFound) {
+		err = b.putGroup(ctx, Group{ID: DefaultGroupID, Name: DefaultGroupID, CreatedAt: time.Now().UTC()}, true)
+	}
+	if err != nil {
+		return err
+	}
+	return b.syncConsumer(ctx, DefaultGroupID)
+}
+
+// CreateGroup creates a consumer group named name.
+func (b *Broker) CreateGroup(ctx context.Context, name string) (Group, error) {
+	if err := ValidateGroupName(name); err != nil {
+		return Group{}, err
+	}
+	groups, err := b.Groups(ctx)
+	if err != nil {
+		return Group{}, err
+	}
+	if len(groups) >= b.cfg.MaxGroups {
+		return Group{}, fmt.Errorf("%w: there are already %d groups (the limit is %d)", ErrTooManyGroups, len(groups), b.cfg.MaxGroups)
+	}
+	if slices.ContainsFunc(groups, func(g Group) bool { return g.Name == name }) {
+		return Group{}, fmt.Errorf("%w: %q", ErrGroupExists, name)
+	}
+	g := Group{ID: newGroupID(), Name: name, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := b.putGroup(ctx, g, true); err != nil {
+		return Group{}, err
+	}
+	if err := b.syncConsumer(ctx, g.ID); err != nil {
+		return Group{}, err
+	}
+	// A new group starts at the end of the stream: it receives what arrives
+	// after it is subscribed, not the retained history.
+	if err := b.Reset(ctx, g.ID, Position{Latest: true}); err != nil {
+		return Group{}, err
+	}
+	return g, nil
+}
+
+func (b *Broker) putGroup(ctx context.Context, g Group, create bool) error {
+	data, _ := json.Marshal(g)
+	var err error
+	if create {
+		_, err = b.groups.Create(ctx, g.ID, data)
+	} else {
+		_, err = b.groups.Put(ctx, g.ID, data)
+	}
+	if err != nil {
+		return fmt.Errorf("storing group %s: %w", g.ID, err)
+	}
+	return nil
+}
+
+// Group returns one group.
+func (b *Broker) Group(ctx context.Context, id string) (Group, error) {
+	e, err := b.groups.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
+		return Group{}, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
+	}
+	if err != nil {
+		return Group{}, fmt.Errorf("reading group %s: %w", id, err)
+	}
+	var g Group
+	if err := json.Unmarshal(e.Value(), &g); err != nil {
+		return Group{}, fmt.Errorf("group %s is corrupt: %w", id, err)
+	}
+	return g, nil
+}
+
+// Groups lists every group, DEFAULT_GROUP first, then by creation time.
+func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
+	lister, err := b.groups.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Group
+	for id := range lister.Keys() {
+		g, err := b.Group(ctx, id)
+		if errors.Is(err, ErrGroupNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(x, y Group) int {
+		switch {
+		case x.ID == DefaultGroupID:
+			return -1
+		case y.ID == DefaultGroupID:
+			return 1
+		}
+		return x.CreatedAt.Compare(y.CreatedAt)
+	})
+	return out, nil
+}
+
+// DeleteGroup deletes a group, refusing DEFAULT_GROUP and groups that are
+// still subscribed to a product.
+func (b *Broker) DeleteGroup(ctx context.Context, id string) error {
+	if id == DefaultGroupID {
+		return ErrDefaultGroup
+	}
+	if _, err := b.Group(ctx, id); err != nil {
+		return err
+	}
+	products, err := b.productsOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	if len(products) > 0 {
+		return fmt.Errorf("%w: remove it from the subscriptions of %s first", ErrGroupInUse, strings.Join(products, ", "))
+	}
+	b.stopRuntime(consumerName(id))
+	if err := b.stream.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("deleting group %s: %w", id, err)
+	}
+	return b.groups.Delete(ctx, id)
+}

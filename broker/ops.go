@@ -1,0 +1,169 @@
+package broker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Position is where Reset moves a group: Earliest, Latest or a time.
+type Position struct {
+	Earliest bool
+	Latest   bool
+	Time     time.Time
+}
+
+// Clear drops a group's backlog: what was not delivered and what was
+// delivered but not settled. Other groups are untouched.
+func (b *Broker) Clear(ctx context.Context, id string) error {
+	return b.Reset(ctx, id, Position{Latest: true})
+}
+
+// Reset moves a group's position; messages from there on are delivered again.
+func (b *Broker) Reset(ctx context.Context, id string, p Position) error {
+	if _, err := b.Group(ctx, id); err != nil {
+		return err
+	}
+	seq, err := b.sequenceAt(ctx, p)
+	if err != nil {
+		return err
+	}
+	name := consumerName(id)
+	// Messages the dispatcher holds belong to the old position.
+	b.dropHeld(name)
+	if _, err := b.js.ResetConsumerToSequence(ctx, streamName, name, seq); err != nil {
+		return fmt.Errorf("resetting group %s: %w", id, err)
+	}
+	return nil
+}
+
+// sequenceAt resolves a position to the first stream sequence it delivers.
+func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
+	info, err := b.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	last := info.State.LastSeq
+	switch {
+	case p.Earliest:
+		return max(info.State.FirstSeq, 1), nil
+	case p.Latest:
+		return last + 1, nil
+	case !p.Time.IsZero():
+		return b.firstSeqSince(ctx, p.Time, last)
+	}
+	return 0, fmt.Errorf("%w: a reset needs earliest, latest or a time", ErrInvalidArgument)
+}
+
+// firstSeqSince asks the stream for its first message at or after t
+// ($JS.API.STREAM.MSG.GET with start_time; nats.go has no helper for it).
+func (b *Broker) firstSeqSince(ctx context.Context, t time.Time, last uint64) (uint64, error) {
+	req, _ := json.Marshal(map[string]string{"start_time": t.UTC().Format(time.RFC3339Nano)})
+	resp, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
+	if err != nil {
+		return 0, fmt.Errorf("finding the first message since %v: %w", t, err)
+	}
+	var r struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *struct {
+			Code int `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return 0, err
+	}
+	if r.Message == nil {
+		return last + 1, nil // nothing that recent: start after the end
+	}
+	return r.Message.Seq, nil
+}
+
+// dropHeld hands back the messages a dispatcher pulled but has not delivered.
+func (b *Broker) dropHeld(name string) {
+	b.mu.Lock()
+	g := b.runtimes[name]
+	b.mu.Unlock()
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	held := g.pending
+	g.pending = nil
+	g.mu.Unlock()
+	for _, msg := range held {
+		msg.Nak()
+	}
+}
+
+// Backlog is a group's accumulation: messages not yet delivered plus
+// messages delivered and not yet settled.
+func (b *Broker) Backlog(ctx context.Context, id string) (int, error) {
+	c, err := b.stream.Consumer(ctx, consumerName(id))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
+	}
+	if err != nil {
+		return 0, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return int(info.NumPending) + info.NumAckPending, nil
+}
+
+// Generic queues: an address that is not a device topic is a queue created
+// on first use; its receivers compete as one group.
+
+// queueName is the durable consumer of a generic queue: a hash, since
+// addresses may hold characters durable names cannot.
+func queueName(address string) string {
+	sum := sha256.Sum256([]byte(address))
+	return "q_" + hex.EncodeToString(sum[:12])
+}
+
+func queueSubject(address string) string { return "queue." + queueName(address) }
+
+func isQueueSubject(s string) bool { return strings.HasPrefix(s, "queue.") }
+
+// JoinQueue adds a member to the generic queue at address, creating it.
+func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo, r Receiver) (*Member, error) {
+	name := queueName(address)
+	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
+		return nil, err
+	}
+	return b.join(ctx, name, info, r)
+}
+
+// PublishQueue stores a message for the generic queue at address, exactly as
+// given, once JetStream has acknowledged it. The queue is created (its
+// consumer made) before the first message so nothing sent is missed.
+func (b *Broker) PublishQueue(ctx context.Context, address string, raw []byte) error {
+	name := queueName(address)
+	if !b.knownQueue(name) {
+		if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
+			return err
+		}
+		b.mu.Lock()
+		b.queues[name] = true
+		b.mu.Unlock()
+	}
+	_, err := b.js.PublishMsg(ctx, &nats.Msg{Subject: queueSubject(address), Data: raw})
+	return err
+}
+
+func (b *Broker) knownQueue(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.queues[name]
+}

@@ -1,0 +1,190 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Message kinds a subscription can select (the vendor's subscription flags).
+const (
+	KindData      = "data"      // device data: custom topics, properties, events
+	KindStatus    = "status"    // online/offline changes
+	KindLifecycle = "lifecycle" // create, delete, enable, disable
+	KindTopo      = "topo"      // gateway topology changes
+	KindFound     = "found"     // sub-devices found by a gateway
+	KindOTA       = "ota"       // OTA upgrade events
+	KindHistory   = "history"   // thing history data
+	KindTag       = "tag"       // device tag changes
+)
+
+// Kinds lists every message kind.
+var Kinds = []string{KindData, KindStatus, KindLifecycle, KindTopo, KindFound, KindOTA, KindHistory, KindTag}
+
+// Subscription says which groups receive which kinds of a product's messages.
+type Subscription struct {
+	Groups []string `json:"groups"`
+	Kinds  []string `json:"kinds"`
+}
+
+// SetSubscription replaces a product's subscription and updates the filters
+// of every group it adds or removes.
+func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subscription) error {
+	if err := checkToken("product key", productKey); err != nil {
+		return err
+	}
+	if len(s.Kinds) == 0 {
+		s.Kinds = []string{KindData}
+	}
+	for _, k := range s.Kinds {
+		if !slices.Contains(Kinds, k) {
+			return fmt.Errorf("%w: unknown message kind %q (known: %v)", ErrInvalidArgument, k, Kinds)
+		}
+	}
+	for _, id := range s.Groups {
+		if _, err := b.Group(ctx, id); err != nil {
+			return err
+		}
+	}
+	old, err := b.Subscription(ctx, productKey)
+	if err != nil && !errors.Is(err, ErrGroupNotFound) {
+		return err
+	}
+	data, _ := json.Marshal(s)
+	if _, err := b.subs.Put(ctx, productKey, data); err != nil {
+		return fmt.Errorf("storing subscription: %w", err)
+	}
+	return b.syncConsumers(ctx, append(slices.Clone(old.Groups), s.Groups...))
+}
+
+// Subscription returns a product's subscription (empty when it has none).
+func (b *Broker) Subscription(ctx context.Context, productKey string) (Subscription, error) {
+	e, err := b.subs.Get(ctx, productKey)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
+		return Subscription{}, nil
+	}
+	if err != nil {
+		return Subscription{}, err
+	}
+	var s Subscription
+	if err := json.Unmarshal(e.Value(), &s); err != nil {
+		return Subscription{}, fmt.Errorf("subscription of %s is corrupt: %w", productKey, err)
+	}
+	return s, nil
+}
+
+// DeleteSubscription removes a product's subscription.
+func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) error {
+	old, err := b.Subscription(ctx, productKey)
+	if err != nil {
+		return err
+	}
+	if err := b.subs.Delete(ctx, productKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return err
+	}
+	return b.syncConsumers(ctx, old.Groups)
+}
+
+// subscriptions returns every product's subscription.
+func (b *Broker) subscriptions(ctx context.Context) (map[string]Subscription, error) {
+	lister, err := b.subs.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Subscription{}
+	for pk := range lister.Keys() {
+		s, err := b.Subscription(ctx, pk)
+		if err != nil {
+			return nil, err
+		}
+		out[pk] = s
+	}
+	return out, nil
+}
+
+// productsOf lists the products whose subscription names group id.
+func (b *Broker) productsOf(ctx context.Context, id string) ([]string, error) {
+	all, err := b.subscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for pk, s := range all {
+		if slices.Contains(s.Groups, id) {
+			out = append(out, pk)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// filters returns the subjects group id's consumer selects.
+func (b *Broker) filters(ctx context.Context, id string) ([]string, error) {
+	if id == DefaultGroupID {
+		return []string{"dev.>"}, nil // every device message, out of the box
+	}
+	all, err := b.subscriptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for pk, s := range all {
+		if !slices.Contains(s.Groups, id) {
+			continue
+		}
+		for _, k := range s.Kinds {
+			out = append(out, deviceFilter(k, pk))
+		}
+	}
+	if len(out) == 0 {
+		// A consumer without a filter would take the whole stream; this
+		// subject is never published to.
+		return []string{"queue." + id + ".unsubscribed"}, nil
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (b *Broker) syncConsumers(ctx context.Context, ids []string) error {
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if err := b.syncConsumer(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncConsumer creates group id's durable consumer or updates its filters.
+func (b *Broker) syncConsumer(ctx context.Context, id string) error {
+	filters, err := b.filters(ctx, id)
+	if err != nil {
+		return err
+	}
+	return b.ensureConsumer(ctx, consumerName(id), filters)
+}
+
+func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []string) error {
+	_, err := b.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:        name,
+		FilterSubjects: filters,
+		// DeliverAll keeps every reset possible (DeliverPolicy is immutable).
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       b.cfg.AckTimeout,
+		MaxDeliver:    -1,
+		MaxAckPending: 10000,
+		MaxWaiting:    512,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", name, err)
+	}
+	return nil
+}
+
+// consumerName is the durable consumer of a group.
+func consumerName(id string) string { return "g_" + id }
