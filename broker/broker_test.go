@@ -391,3 +391,43 @@ func TestBadDeviceMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestGroupStats(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	publish(t, b, "pk1", 3)
+	in := make(inbox, 10)
+	m, err := b.Join(ctx, DefaultGroupID, MemberInfo{ClientID: "c1", Address: "127.0.0.1:5555"}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Leave()
+	m.Credit(3)
+	m.Settle(in.next(t).Token, Ack)
+	m.Settle(in.next(t).Token, Requeue) // not consumed
+	st, err := b.GroupStats(ctx, DefaultGroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RealtimeRate != 1 || st.BacklogRate != 0 || st.LastConsumedAt.IsZero() || len(st.Clients) != 1 ||
+		st.Clients[0].ClientID != "c1" || st.Clients[0].Address != "127.0.0.1:5555" || st.Clients[0].RealtimeRate != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if st.Accumulation != 2 {
+		t.Fatalf("accumulation %d, want 2 (one requeued, one unsettled or pending)", st.Accumulation)
+	}
+}
+
+func TestRateWindow(t *testing.T) {
+	var w rateWindow
+	t0 := time.Unix(1000, 0)
+	for i := range 90 {
+		w.add(t0.Add(time.Duration(i) * time.Second))
+	}
+	if n := w.perMinute(t0.Add(89 * time.Second)); n != 60 {
+		t.Fatalf("%d in the last minute, want 60", n)
+	}
+	if n := w.perMinute(t0.Add(200 * time.Second)); n != 0 {
+		t.Fatalf("%d long after, want 0", n)
+	}
+}

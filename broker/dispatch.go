@@ -60,8 +60,9 @@ type group struct {
 	mu      sync.Mutex
 	members []*Member
 	credit  int             // sum of the members' credit
-	pending []jetstream.Msg // fetched, waiting for a member with credit
-	stopped bool
+	pending  []jetstream.Msg // fetched, waiting for a member with credit
+	stopped  bool
+	consumed consumption // acknowledged by any member, departed ones included
 
 	wake   chan struct{} // capacity 1: credit arrived
 	ctx    context.Context
@@ -78,8 +79,15 @@ type Member struct {
 
 	// Guarded by g.mu.
 	credit   int
-	inflight map[uint64]jetstream.Msg
+	inflight map[uint64]inflight
 	gone     bool
+	consumed consumption
+}
+
+// inflight is a message delivered to a member and not yet settled.
+type inflight struct {
+	msg     jetstream.Msg
+	backlog bool // counts as backlog consumption when acknowledged
 }
 
 // Join adds a member to group id. It is refused with ErrTooManyMembers when
@@ -96,7 +104,7 @@ func (b *Broker) join(ctx context.Context, name string, info MemberInfo, r Recei
 	if err != nil {
 		return nil, err
 	}
-	m := &Member{g: g, Info: info, Since: time.Now(), recv: r, inflight: make(map[uint64]jetstream.Msg)}
+	m := &Member{g: g, Info: info, Since: time.Now(), recv: r, inflight: make(map[uint64]inflight)}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopped {
@@ -228,8 +236,9 @@ func (g *group) deliver(m *Member, msg jetstream.Msg) {
 		return
 	}
 	token := meta.Sequence.Stream
+	backlog := meta.NumDelivered > 1 || time.Since(meta.Timestamp) > backlogAge
 	g.mu.Lock()
-	m.inflight[token] = msg
+	m.inflight[token] = inflight{msg: msg, backlog: backlog}
 	g.mu.Unlock()
 	d := Delivery{Token: token, Redelivered: meta.NumDelivered > 1}
 	if isQueueSubject(msg.Subject()) {
@@ -274,12 +283,18 @@ func (m *Member) Credit(n int) {
 func (m *Member) Settle(token uint64, o Outcome) {
 	g := m.g
 	g.mu.Lock()
-	msg := m.inflight[token]
+	f, ok := m.inflight[token]
 	delete(m.inflight, token)
+	if ok && o == Ack {
+		now := time.Now()
+		m.consumed.add(now, f.backlog)
+		g.consumed.add(now, f.backlog)
+	}
 	g.mu.Unlock()
-	if msg == nil {
+	if !ok {
 		return // already handed back
 	}
+	msg := f.msg
 	switch o {
 	case Ack:
 		msg.Ack()
@@ -315,8 +330,8 @@ func (m *Member) Leave() {
 		orphans, g.pending = g.pending, nil
 	}
 	g.mu.Unlock()
-	for _, msg := range back {
-		msg.Nak()
+	for _, f := range back {
+		f.msg.Nak()
 	}
 	for _, msg := range orphans {
 		msg.Nak()

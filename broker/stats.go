@@ -1,0 +1,101 @@
+package broker
+
+import (
+	"context"
+	"time"
+)
+
+// rateWindow counts events over the last minute in one-second buckets, so
+// a rate in messages per minute is a sum, not an average over all time.
+type rateWindow struct {
+	buckets [60]uint32
+	stamp   [60]int64 // the second each bucket counts
+}
+
+func (w *rateWindow) add(now time.Time) {
+	s := now.Unix()
+	i := s % 60
+	if w.stamp[i] != s {
+		w.stamp[i], w.buckets[i] = s, 0
+	}
+	w.buckets[i]++
+}
+
+// perMinute is how many events happened in the 60 seconds before now.
+func (w *rateWindow) perMinute(now time.Time) int {
+	s := now.Unix()
+	n := 0
+	for i := range w.buckets {
+		if s-w.stamp[i] < 60 {
+			n += int(w.buckets[i])
+		}
+	}
+	return n
+}
+
+// consumption counts acknowledged messages: real-time ones (delivered soon
+// after they arrived) and backlog ones (redelivered, or waiting longer than
+// backlogAge before delivery).
+type consumption struct {
+	realtime, backlog rateWindow
+	last              time.Time
+}
+
+// backlogAge is how long a message may wait before its consumption counts
+// as backlog rather than real-time.
+const backlogAge = 10 * time.Second
+
+func (c *consumption) add(now time.Time, backlog bool) {
+	if backlog {
+		c.backlog.add(now)
+	} else {
+		c.realtime.add(now)
+	}
+	c.last = now
+}
+
+// ClientStats describes one online client of a group.
+type ClientStats struct {
+	ClientID     string
+	Address      string
+	OnlineSince  time.Time
+	RealtimeRate int // messages per minute
+	BacklogRate  int // messages per minute
+}
+
+// GroupStats is a group's consumption status, as the vendor's console shows it.
+type GroupStats struct {
+	Accumulation   int
+	RealtimeRate   int // messages per minute, all clients
+	BacklogRate    int
+	LastConsumedAt time.Time // zero if nothing was consumed since start
+	Clients        []ClientStats
+}
+
+// GroupStats returns a group's backlog, consumption rates and online clients.
+func (b *Broker) GroupStats(ctx context.Context, id string) (GroupStats, error) {
+	acc, err := b.Backlog(ctx, id)
+	if err != nil {
+		return GroupStats{}, err
+	}
+	st := GroupStats{Accumulation: acc}
+	b.mu.Lock()
+	g := b.runtimes[consumerName(id)]
+	b.mu.Unlock()
+	if g == nil {
+		return st, nil
+	}
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st.RealtimeRate = g.consumed.realtime.perMinute(now)
+	st.BacklogRate = g.consumed.backlog.perMinute(now)
+	st.LastConsumedAt = g.consumed.last
+	for _, m := range g.members {
+		st.Clients = append(st.Clients, ClientStats{
+			ClientID: m.Info.ClientID, Address: m.Info.Address, OnlineSince: m.Since,
+			RealtimeRate: m.consumed.realtime.perMinute(now), BacklogRate: m.consumed.backlog.perMinute(now),
+		})
+	}
+	return st, nil
+}
