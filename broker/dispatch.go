@@ -57,9 +57,9 @@ type group struct {
 	cons jetstream.Consumer
 	rng  *rand.Rand
 
-	mu      sync.Mutex
-	members []*Member
-	credit  int             // sum of the members' credit
+	mu       sync.Mutex
+	members  []*Member
+	credit   int             // sum of the members' credit
 	pending  []jetstream.Msg // fetched, waiting for a member with credit
 	stopped  bool
 	consumed consumption // acknowledged by any member, departed ones included
