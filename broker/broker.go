@@ -36,6 +36,10 @@ type Broker struct {
 	mu       sync.Mutex
 	runtimes map[string]*group // live dispatchers by durable consumer name
 	queues   map[string]bool   // generic queues whose consumer exists
+
+	acks     chan pubWait  // asynchronous publishes awaiting their ack, in order
+	quit     chan struct{} // closed by Close: stops ackLoop
+	acksDone chan struct{}
 	closed   bool
 }
 
@@ -43,9 +47,13 @@ type Broker struct {
 // makes sure the stream, the KV buckets and DEFAULT_GROUP exist.
 func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	cfg.setDefaults()
-	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool), ncClosed: make(chan struct{})}
+	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool), ncClosed: make(chan struct{}),
+		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{})}
+	go b.ackLoop()
 	if err := b.connect(); err != nil {
 		b.shutdownServer()
+		close(b.quit)
+		<-b.acksDone
 		return nil, err
 	}
 	if err := b.setup(ctx); err != nil {
@@ -167,6 +175,8 @@ func (b *Broker) Close(ctx context.Context) error {
 	for _, g := range rts {
 		g.stop()
 	}
+	close(b.quit)
+	<-b.acksDone
 	if b.nc != nil {
 		// Drain flushes pending acks; it is asynchronous, so wait for it.
 		if b.nc.Drain() == nil {

@@ -278,6 +278,16 @@ func (m *Member) Credit(n int) {
 	}
 }
 
+// Drain voids the member's remaining credit: called after Credit has
+// delivered what was waiting, it ends an AMQP drain.
+func (m *Member) Drain() {
+	g := m.g
+	g.mu.Lock()
+	g.credit -= m.credit
+	m.credit = 0
+	g.mu.Unlock()
+}
+
 // Settle reports the member's outcome for a delivery. Only Ack acknowledges
 // the message to JetStream.
 func (m *Member) Settle(token uint64, o Outcome) {

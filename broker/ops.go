@@ -149,21 +149,33 @@ func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo,
 // given, once JetStream has acknowledged it. The queue is created (its
 // consumer made) before the first message so nothing sent is missed.
 func (b *Broker) PublishQueue(ctx context.Context, address string, raw []byte) error {
-	name := queueName(address)
-	if !b.knownQueue(name) {
-		if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
-			return err
-		}
-		b.mu.Lock()
-		b.queues[name] = true
-		b.mu.Unlock()
+	if err := b.ensureQueue(address); err != nil {
+		return err
 	}
-	_, err := b.js.PublishMsg(ctx, &nats.Msg{Subject: queueSubject(address), Data: raw})
+	_, err := b.js.PublishMsg(ctx, queueMsg(address, raw))
 	return err
 }
 
-func (b *Broker) knownQueue(name string) bool {
+func queueMsg(address string, raw []byte) *nats.Msg {
+	return &nats.Msg{Subject: queueSubject(address), Data: raw}
+}
+
+// ensureQueue creates a generic queue's consumer the first time it is used.
+func (b *Broker) ensureQueue(address string) error {
+	name := queueName(address)
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.queues[name]
+	known := b.queues[name]
+	b.mu.Unlock()
+	if known {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.queues[name] = true
+	b.mu.Unlock()
+	return nil
 }

@@ -1,0 +1,236 @@
+// Package brokerbackend serves the consumer-group broker over the AMQP
+// server: it implements amqp.Backend on top of broker.Broker.
+//
+// Addresses (generic mode):
+//   - a receiver whose source names a consumer group (its id, or its name)
+//     joins that group; an empty source joins DEFAULT_GROUP;
+//   - a sender whose target starts with "/" publishes device messages to
+//     that topic (/<productKey>/<deviceName>/...), routed through the
+//     subscriptions like any device message;
+//   - any other address is a generic queue, created on first use: its
+//     senders publish to it and its receivers compete as one group, the
+//     messages kept byte for byte as sent.
+package brokerbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/amqpemu/amqpemu/amqp"
+	"github.com/amqpemu/amqpemu/amqp/encoding"
+	"github.com/amqpemu/amqpemu/amqp/frames"
+	"github.com/amqpemu/amqpemu/broker"
+)
+
+// Backend adapts a broker to amqp.Backend.
+type Backend struct {
+	b *broker.Broker
+}
+
+// New returns the AMQP backend for b.
+func New(b *broker.Broker) *Backend { return &Backend{b: b} }
+
+// OpenConsumer joins the group or generic queue the source address names.
+func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out amqp.Deliverer) (amqp.Consumer, error) {
+	c := &consumer{out: out}
+	info := broker.MemberInfo{ClientID: req.ContainerID}
+	if req.Remote != nil {
+		info.Address = req.Remote.String()
+	}
+	id, isGroup, err := be.groupFor(ctx, req.Address)
+	if err != nil {
+		return nil, errorFor(err)
+	}
+	if isGroup {
+		c.m, err = be.b.Join(ctx, id, info, c)
+	} else {
+		c.m, err = be.b.JoinQueue(ctx, req.Address, info, c)
+	}
+	if err != nil {
+		return nil, errorFor(err)
+	}
+	return c, nil
+}
+
+// groupFor resolves a source address to a consumer group, if it names one.
+func (be *Backend) groupFor(ctx context.Context, address string) (string, bool, error) {
+	if address == "" || address == broker.DefaultGroupID {
+		return broker.DefaultGroupID, true, nil
+	}
+	if _, err := be.b.Group(ctx, address); err == nil {
+		return address, true, nil
+	} else if !errors.Is(err, broker.ErrGroupNotFound) {
+		return "", false, err
+	}
+	groups, err := be.b.Groups(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	for _, g := range groups {
+		if g.Name == address {
+			return g.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// OpenProducer accepts a sender to a device topic or a generic queue.
+func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
+	if strings.HasPrefix(req.Address, "/") {
+		pk, dn, kind, err := parseTopic(req.Address)
+		if err != nil {
+			return nil, &frames.Error{Condition: frames.ErrCondInvalidField, Description: err.Error()}
+		}
+		return &topicProducer{b: be.b, topic: req.Address, pk: pk, dn: dn, kind: kind}, nil
+	}
+	if req.Address == "" {
+		return nil, &frames.Error{Condition: frames.ErrCondInvalidField, Description: "a sender needs a target address: a queue name or a device topic /productKey/deviceName/..."}
+	}
+	return &queueProducer{b: be.b, address: req.Address}, nil
+}
+
+// parseTopic reads product key, device name and message kind from a device
+// topic: /<pk>/<dn>/... carries device data, /as/mqtt/status/<pk>/<dn> status.
+func parseTopic(topic string) (pk, dn, kind string, err error) {
+	parts := strings.Split(strings.TrimPrefix(topic, "/"), "/")
+	if len(parts) >= 5 && parts[0] == "as" && parts[1] == "mqtt" && parts[2] == "status" {
+		return parts[3], parts[4], broker.KindStatus, nil
+	}
+	if len(parts) < 3 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", fmt.Errorf("device topic %q: want /productKey/deviceName/...", topic)
+	}
+	return parts[0], parts[1], broker.KindData, nil
+}
+
+// consumer is one receiving link's membership of a group.
+type consumer struct {
+	out amqp.Deliverer
+	m   *broker.Member
+}
+
+// Deliver turns a broker delivery into an AMQP message for the link.
+func (c *consumer) Deliver(d broker.Delivery) bool {
+	msg := d.Raw
+	if msg == nil {
+		msg = VendorMessage(d.Message)
+	}
+	return c.out.Deliver(amqp.Delivery{ID: d.Token, Message: msg})
+}
+
+func (c *consumer) Credit(n uint32, drain bool) {
+	c.m.Credit(int(n))
+	if drain {
+		// Credit delivered what was waiting; the rest of the grant is void.
+		c.m.Drain()
+		c.out.Drained()
+	}
+}
+
+func (c *consumer) Settle(ids []uint64, o amqp.Outcome) {
+	outcome := broker.Ack
+	switch o.Kind {
+	case amqp.Rejected:
+		outcome = broker.Drop
+	case amqp.Released, amqp.Modified:
+		outcome = broker.Requeue
+	}
+	for _, id := range ids {
+		c.m.Settle(id, outcome)
+	}
+}
+
+func (c *consumer) Close() { c.m.Leave() }
+
+// VendorMessage encodes a device message as the vendor delivers it: a
+// properties section with message-id, application-properties topic,
+// messageId (string) and generateTime (long, epoch ms), and one data section
+// with the payload. No content-type: Java samples read the body as bytes.
+func VendorMessage(m broker.DeviceMessage) []byte {
+	props := frames.Properties{MessageID: m.MessageID}
+	b, _ := props.Append(make([]byte, 0, 128+len(m.Topic)+len(m.Payload)))
+	b, _ = frames.AppendMapSection(b, encoding.DescApplicationProperties, encoding.Map{
+		{Key: "topic", Value: m.Topic},
+		{Key: "messageId", Value: m.MessageID},
+		{Key: "generateTime", Value: m.GenerateTime.UnixMilli()},
+	})
+	return frames.AppendData(b, m.Payload)
+}
+
+// topicProducer publishes each message's body as a device message payload.
+type topicProducer struct {
+	b             *broker.Broker
+	topic, pk, dn string
+	kind          string
+}
+
+func (p *topicProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+	payload, err := bodyBytes(msg)
+	if err != nil {
+		done(rejected(frames.ErrCondDecodeError, err))
+		return
+	}
+	_, err = p.b.PublishAsync(broker.DeviceMessage{ProductKey: p.pk, DeviceName: p.dn, Kind: p.kind, Topic: p.topic, Payload: payload},
+		func(err error) { done(outcomeOf(err)) })
+	if err != nil {
+		done(rejected(frames.ErrCondInvalidField, err))
+	}
+}
+
+func (p *topicProducer) Close() {}
+
+// bodyBytes returns the payload of a message: its data sections, joined.
+func bodyBytes(msg []byte) ([]byte, error) {
+	m, err := frames.ParseMessage(msg)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, sec := range m.Body {
+		p, err := frames.DataPayload(sec)
+		if err != nil {
+			return nil, errors.New("a device message body must be data sections (binary)")
+		}
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
+// queueProducer stores messages for a generic queue exactly as sent.
+type queueProducer struct {
+	b       *broker.Broker
+	address string
+}
+
+func (p *queueProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+	if err := p.b.PublishQueueAsync(p.address, msg, func(err error) { done(outcomeOf(err)) }); err != nil {
+		done(rejected(frames.ErrCondInternalError, err))
+	}
+}
+
+func (p *queueProducer) Close() {}
+
+func outcomeOf(err error) amqp.Outcome {
+	if err != nil {
+		return rejected(frames.ErrCondInternalError, err)
+	}
+	return amqp.Outcome{Kind: amqp.Accepted}
+}
+
+func rejected(cond frames.ErrCond, err error) amqp.Outcome {
+	return amqp.Outcome{Kind: amqp.Rejected, Error: &frames.Error{Condition: cond, Description: err.Error()}}
+}
+
+// errorFor maps broker errors to the AMQP error that refuses a link.
+func errorFor(err error) error {
+	switch {
+	case errors.Is(err, broker.ErrTooManyMembers):
+		return &frames.Error{Condition: frames.ErrCondResourceLimitExceeded, Description: err.Error()}
+	case errors.Is(err, broker.ErrGroupNotFound):
+		return &frames.Error{Condition: frames.ErrCondNotFound, Description: err.Error()}
+	case errors.Is(err, broker.ErrClosed):
+		return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: err.Error()}
+	}
+	return err
+}

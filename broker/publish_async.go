@@ -1,0 +1,81 @@
+package broker
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// pubWait is one asynchronous publish awaiting JetStream's acknowledgement.
+type pubWait struct {
+	f    jetstream.PubAckFuture
+	done func(error)
+}
+
+// PublishAsync stores a device message without blocking the caller: done is
+// called (from the broker's ack goroutine) once JetStream has stored it, or
+// with the error. It returns the message id, or an error for a bad message.
+func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error) {
+	m, err := normalize(m)
+	if err != nil {
+		return "", err
+	}
+	f, err := b.js.PublishMsgAsync(toNATS(m), jetstream.WithMsgID(m.MessageID))
+	if err != nil {
+		return "", err
+	}
+	b.awaitAck(f, done)
+	return m.MessageID, nil
+}
+
+// PublishQueueAsync stores a generic queue message like PublishQueue,
+// without blocking the caller.
+func (b *Broker) PublishQueueAsync(address string, raw []byte, done func(error)) error {
+	if err := b.ensureQueue(address); err != nil {
+		return err
+	}
+	f, err := b.js.PublishMsgAsync(queueMsg(address, raw))
+	if err != nil {
+		return err
+	}
+	b.awaitAck(f, done)
+	return nil
+}
+
+func (b *Broker) awaitAck(f jetstream.PubAckFuture, done func(error)) {
+	select {
+	case b.acks <- pubWait{f: f, done: done}:
+	case <-b.quit:
+		done(ErrClosed)
+	}
+}
+
+// ackLoop reports publish acknowledgements in order; JetStream acknowledges
+// one connection's publishes in the order they were sent.
+func (b *Broker) ackLoop() {
+	defer close(b.acksDone)
+	for {
+		select {
+		case w := <-b.acks:
+			b.settlePublish(w)
+		case <-b.quit:
+			for {
+				select {
+				case w := <-b.acks:
+					b.settlePublish(w)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (b *Broker) settlePublish(w pubWait) {
+	select {
+	case <-w.f.Ok():
+		w.done(nil)
+	case err := <-w.f.Err():
+		w.done(fmt.Errorf("message not stored: %w", err))
+	}
+}
