@@ -21,7 +21,7 @@ func TestServeBinary(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--amqp", "127.0.0.1:0", "--amqps", "off", "--log-format", "json")
+	cmd := exec.Command(bin, "serve", "--data", t.TempDir(), "--amqp", "127.0.0.1:0", "--amqps", "off", "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -91,8 +91,8 @@ func TestServeBinary(t *testing.T) {
 func TestServeRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--log-level", "loud"},
-		{"serve", "--amqp", "off", "--amqps", "off"},
-		{"serve", "--amqp", "256.0.0.1:99999"},
+		{"serve", "--data", t.TempDir(), "--amqp", "off", "--amqps", "off"},
+		{"serve", "--data", t.TempDir(), "--amqp", "256.0.0.1:99999"},
 		{"frobnicate"},
 	} {
 		if err := run(context.Background(), args, nil, devNull(t)); err == nil {

@@ -15,11 +15,16 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/amqp"
-	"github.com/amqpemu/amqpemu/amqp/memqueue"
+	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
+	"github.com/amqpemu/amqpemu/broker"
 )
 
 // serveFlags are the flags of `amqpemu serve`; each has an AMQPEMU_* twin.
 type serveFlags struct {
+	dataDir, natsURL    string
+	retention, ackWait  time.Duration
+	maxGroups           int
+	maxMembers          int
 	amqpAddr, amqpsAddr string
 	tlsCert, tlsKey     string
 	logLevel, logFormat string
@@ -30,6 +35,12 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	f := &serveFlags{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.StringVar(&f.dataDir, "data", "./amqpemu-data", "JetStream store and state (embedded server)")
+	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one")
+	fs.DurationVar(&f.retention, "retention", 24*time.Hour, "how long device messages are kept")
+	fs.DurationVar(&f.ackWait, "ack-timeout", 30*time.Second, "unsettled messages are redelivered after this")
+	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
+	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (needs --tls-cert and --tls-key for now)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM)")
@@ -87,7 +98,7 @@ func newLogger(f *serveFlags, w *os.File) (zerolog.Logger, error) {
 	return log.Level(level).With().Timestamp().Logger(), nil
 }
 
-// serve runs the AMQP listeners on the in-memory backend until ctx ends.
+// serve runs the broker and the AMQP listeners until ctx ends.
 func serve(ctx context.Context, args []string, stderr *os.File) error {
 	f, err := parseServeFlags(args, stderr)
 	if err != nil {
@@ -97,8 +108,23 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
+	ctx0, cancel0 := context.WithTimeout(ctx, 60*time.Second)
+	b, err := broker.Open(ctx0, broker.Config{
+		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
+		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers,
+		Logger: log.With().Str("component", "broker").Logger(),
+	})
+	cancel0()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b.Close(cctx)
+	}()
 	srv := amqp.NewServer(amqp.Config{
-		Backend:     memqueue.New(),
+		Backend:     brokerbackend.New(b),
 		Logger:      log.With().Str("component", "amqp").Logger(),
 		IdleTimeout: f.idleTimeout,
 	})
@@ -114,7 +140,11 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		log.Info().Str("listener", name).Str("addr", ln.Addr().String()).Msg("listening")
 		go func() { errc <- srv.Serve(ln) }()
 	}
-	log.Info().Str("backend", "in-memory").Msg("amqpemu ready")
+	engine := "embedded JetStream in " + f.dataDir
+	if f.natsURL != "" {
+		engine = "NATS at " + f.natsURL
+	}
+	log.Info().Str("engine", engine).Msg("amqpemu ready")
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
