@@ -191,6 +191,12 @@ func (b *Broker) Close(ctx context.Context) error {
 	return nil
 }
 
+func (b *Broker) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
 func (b *Broker) onClosed() nats.Option {
 	return nats.ClosedHandler(func(*nats.Conn) { close(b.ncClosed) })
 }

@@ -114,6 +114,9 @@ func (b *Broker) putGroup(ctx context.Context, g Group, create bool) error {
 
 // Group returns one group.
 func (b *Broker) Group(ctx context.Context, id string) (Group, error) {
+	if b.isClosed() {
+		return Group{}, ErrClosed
+	}
 	e, err := b.groups.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Group{}, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
@@ -130,6 +133,9 @@ func (b *Broker) Group(ctx context.Context, id string) (Group, error) {
 
 // Groups lists every group, DEFAULT_GROUP first, then by creation time.
 func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
+	if b.isClosed() {
+		return nil, ErrClosed
+	}
 	lister, err := b.groups.ListKeys(ctx)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,13 +40,21 @@ const (
 // Publish stores device messages; each is acknowledged by JetStream (written
 // to the store) before Publish returns. It returns their message ids.
 func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, error) {
-	ids := make([]string, 0, len(msgs))
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	if b.isClosed() {
+		return nil, ErrClosed
+	}
+	// Check the whole batch first: a bad message stores none of it.
+	norm := make([]DeviceMessage, len(msgs))
 	for i := range msgs {
 		m, err := normalize(msgs[i])
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
+		norm[i] = m
+	}
+	ids := make([]string, 0, len(msgs))
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	for i, m := range norm {
 		f, err := b.js.PublishMsgAsync(toNATS(m), jetstream.WithMsgID(m.MessageID))
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
@@ -75,6 +84,9 @@ func normalize(m DeviceMessage) (DeviceMessage, error) {
 	}
 	if m.Kind == "" {
 		m.Kind = KindData
+	}
+	if !slices.Contains(Kinds, m.Kind) {
+		return m, fmt.Errorf("%w: unknown kind %q (known: %v)", ErrInvalidMessage, m.Kind, Kinds)
 	}
 	if m.Topic == "" {
 		m.Topic = "/" + m.ProductKey + "/" + m.DeviceName + "/user/update"

@@ -108,6 +108,9 @@ func (b *Broker) dropHeld(name string) {
 // Backlog is a group's accumulation: messages not yet delivered plus
 // messages delivered and not yet settled.
 func (b *Broker) Backlog(ctx context.Context, id string) (int, error) {
+	if b.isClosed() {
+		return 0, ErrClosed
+	}
 	c, err := b.stream.Consumer(ctx, consumerName(id))
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return 0, fmt.Errorf("%w: %q", ErrGroupNotFound, id)

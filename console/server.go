@@ -1,0 +1,271 @@
+package console
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
+)
+
+// Config sets up a Server.
+type Config struct {
+	Broker Backend // required
+	// Stats reports group status; nil means Broker when it implements
+	// StatsSource, else a status built from Backlog and Members (rates 0).
+	Stats  StatsSource
+	Logger zerolog.Logger
+
+	Version   string
+	Listeners func() map[string]string // name → bound host:port, for GET /api/v1/info; may be nil
+	Ready     func() bool              // GET /healthz answers 200 once it is true; nil means always ready
+
+	// Registry is served at GET /metrics; nil leaves /metrics out.
+	Registry *prometheus.Registry
+	// Ingested, when set, is incremented for every message POST
+	// /api/v1/messages stores (amqpemu_messages_ingested_total).
+	Ingested prometheus.Counter
+
+	// With RequireAuth, every /api/ request needs HTTP Basic authentication
+	// with AccessKeyID as the user and AccessKeySecret as the password; an
+	// empty AccessKeyID then lets nobody in. /healthz and /metrics stay open.
+	AccessKeyID     string
+	AccessKeySecret string
+	RequireAuth     bool
+}
+
+// Server is the HTTP side of amqpemu.
+type Server struct {
+	cfg   Config
+	log   zerolog.Logger
+	b     Backend
+	stats StatsSource
+	mux   *http.ServeMux
+}
+
+// New makes a Server; serve its Handler with an http.Server.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("component", "http").Logger(), b: cfg.Broker, mux: http.NewServeMux()}
+	s.stats = cfg.Stats
+	if s.stats == nil {
+		if st, ok := cfg.Broker.(StatsSource); ok {
+			s.stats = st
+		} else {
+			s.stats = basicStats{cfg.Broker}
+		}
+	}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /api/v1/info", s.api(s.info))
+
+	s.mux.Handle("GET /api/v1/groups", s.api(s.listGroups))
+	s.mux.Handle("POST /api/v1/groups", s.api(s.createGroup))
+	s.mux.Handle("GET /api/v1/groups/{id}", s.api(s.getGroup))
+	s.mux.Handle("DELETE /api/v1/groups/{id}", s.api(s.deleteGroup))
+	s.mux.Handle("GET /api/v1/groups/{id}/status", s.api(s.groupStatus))
+	s.mux.Handle("POST /api/v1/groups/{id}/clear", s.api(s.clearGroup))
+	s.mux.Handle("POST /api/v1/groups/{id}/reset", s.api(s.resetGroup))
+
+	s.mux.Handle("GET /api/v1/products/{pk}/subscription", s.api(s.getSubscription))
+	s.mux.Handle("PUT /api/v1/products/{pk}/subscription", s.api(s.putSubscription))
+	s.mux.Handle("DELETE /api/v1/products/{pk}/subscription", s.api(s.deleteSubscription))
+
+	s.mux.Handle("POST /api/v1/messages", s.api(s.postMessages))
+
+	if s.cfg.Registry != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
+			ErrorLog:      promLogger{s.log},
+			ErrorHandling: promhttp.ContinueOnError,
+		}))
+	}
+}
+
+// Handler is the server's HTTP handler: authentication, the access log and
+// JSON answers for unknown paths and methods around the routes.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p) // the handler meant to abort the answer
+			}
+			s.log.Error().Str("method", r.Method).Str("path", r.URL.Path).Interface("panic", p).Bytes("stack", debug.Stack()).Msg("handler panicked")
+			if !sw.wrote {
+				e, _ := errorFor(errors.New("handler panicked"))
+				if err := writeJSON(sw, e.Status, e); err != nil {
+					s.log.Debug().Err(err).Msg("error answer not delivered")
+				}
+			}
+		}
+		status := sw.status
+		if !sw.wrote {
+			status = http.StatusOK // what net/http sends for a handler that wrote nothing
+		}
+		s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+			Dur("duration", time.Since(start)).Str("remote", r.RemoteAddr).Msg("http request")
+	}()
+	s.route(sw, r)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.RequireAuth && strings.HasPrefix(r.URL.Path, "/api/") && !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="amqpemu", charset="UTF-8"`)
+		s.fail(w, r, errorf(http.StatusUnauthorized, CodeUnauthorized, "the REST API needs HTTP Basic authentication with the access key id and secret"))
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unmatched(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorized checks HTTP Basic credentials in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	id, secret, ok := r.BasicAuth()
+	if !ok || s.cfg.AccessKeyID == "" {
+		return false
+	}
+	idOK := subtle.ConstantTimeCompare([]byte(id), []byte(s.cfg.AccessKeyID))
+	secretOK := subtle.ConstantTimeCompare([]byte(secret), []byte(s.cfg.AccessKeySecret))
+	return idOK&secretOK == 1
+}
+
+// unmatched answers a request no route takes: the mux's own 404 and 405
+// become JSON errors; anything else it does (a redirect to a cleaned path)
+// is passed on.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusNotFound:
+		s.fail(w, r, errorf(http.StatusNotFound, CodeNotFound, "no endpoint at %s", r.URL.Path))
+	case http.StatusMethodNotAllowed:
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		s.fail(w, r, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+	default:
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		if _, err := w.Write(rec.body.Bytes()); err != nil {
+			s.log.Debug().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("answer not delivered")
+		}
+	}
+}
+
+// api adapts a handler that returns its error to http.Handler.
+func (s *Server) api(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// fail answers with err mapped by errorFor, logging server faults.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var wf writeFailed
+	if errors.As(err, &wf) {
+		s.log.Debug().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("answer not delivered")
+		return
+	}
+	e, internal := errorFor(err)
+	if internal {
+		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("request failed")
+	}
+	if err := writeJSON(w, e.Status, e); err != nil {
+		s.log.Debug().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("error answer not delivered")
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	status, body := http.StatusOK, "ok"
+	if s.cfg.Ready != nil && !s.cfg.Ready() {
+		status, body = http.StatusServiceUnavailable, "unavailable"
+	}
+	if err := writeJSON(w, status, map[string]string{"status": body}); err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
+	listeners := map[string]string{}
+	if s.cfg.Listeners != nil {
+		for k, v := range s.cfg.Listeners() {
+			listeners[k] = v
+		}
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Version   string            `json:"version"`
+		Listeners map[string]string `json:"listeners"`
+	}{s.cfg.Version, listeners})
+}
+
+// statusWriter records the status for the access log and whether the
+// answer has started.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// recorder captures what the mux's fallback handlers answer.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
+
+// promLogger sends promhttp's errors to the log.
+type promLogger struct{ log zerolog.Logger }
+
+func (l promLogger) Println(v ...any) { l.log.Error().Msg("metrics: " + fmt.Sprint(v...)) }

@@ -1,0 +1,66 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Counters are the metrics the front ends update as traffic flows.
+type Counters struct {
+	// MessagesIngested counts device messages stored, by any front end.
+	MessagesIngested prometheus.Counter
+	// Deliveries, Acks, Redeliveries and Rejects count per consumer group
+	// (label "group"): transfers to a client, messages the client
+	// accepted, transfers of a message delivered before, and messages
+	// the client rejected.
+	Deliveries   *prometheus.CounterVec
+	Acks         *prometheus.CounterVec
+	Redeliveries *prometheus.CounterVec
+	Rejects      *prometheus.CounterVec
+	// AMQPConnections is the number of open AMQP connections.
+	AMQPConnections prometheus.Gauge
+	// ProtocolErrors counts connections or links closed with an error, by
+	// protocol ("amqp", "stomp", "http") and condition
+	// ("amqp:resource-limit-exceeded", …).
+	ProtocolErrors *prometheus.CounterVec
+}
+
+// NewCounters makes the counters and registers them on reg.
+func NewCounters(reg prometheus.Registerer) (*Counters, error) {
+	group := []string{"group"}
+	c := &Counters{
+		MessagesIngested: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "amqpemu_messages_ingested_total", Help: "Device messages stored, from any front end.",
+		}),
+		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_deliveries_total", Help: "Messages transferred to clients of a consumer group, redeliveries included.",
+		}, group),
+		Acks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_acks_total", Help: "Messages the clients of a consumer group accepted.",
+		}, group),
+		Redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_redeliveries_total", Help: "Transfers of messages delivered to the consumer group before.",
+		}, group),
+		Rejects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_rejects_total", Help: "Messages the clients of a consumer group rejected.",
+		}, group),
+		AMQPConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "amqpemu_amqp_connections", Help: "Open AMQP connections.",
+		}),
+		ProtocolErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_protocol_errors_total", Help: "Connections, sessions or links closed with an error, by protocol and error condition.",
+		}, []string{"protocol", "condition"}),
+	}
+	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects, c.AMQPConnections, c.ProtocolErrors} {
+		if err := reg.Register(m); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// ForgetGroup drops a deleted group's series so they stop being exported.
+func (c *Counters) ForgetGroup(id string) {
+	for _, v := range []*prometheus.CounterVec{c.Deliveries, c.Acks, c.Redeliveries, c.Rejects} {
+		v.DeleteLabelValues(id)
+	}
+}
