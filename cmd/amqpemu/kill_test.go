@@ -19,6 +19,7 @@ import (
 type emulator struct {
 	cmd  *exec.Cmd
 	addr string // the AMQP listener
+	http string // the HTTP listener
 }
 
 func buildBinary(t *testing.T) string {
@@ -33,7 +34,7 @@ func buildBinary(t *testing.T) string {
 // startEmulator runs `amqpemu serve` on dataDir and waits for its AMQP address.
 func startEmulator(t *testing.T, bin, dataDir string) *emulator {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--amqp", "127.0.0.1:0", "--amqps", "off", "--log-format", "json")
+	cmd := exec.Command(bin, "serve", "--data", dataDir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--amqps", "off", "--log-format", "json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -42,21 +43,30 @@ func startEmulator(t *testing.T, bin, dataDir string) *emulator {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
+	ready := make(chan *emulator, 1)
 	go func() {
+		em := &emulator{cmd: cmd}
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			var line struct{ Listener, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Listener == "amqp" {
-				addr <- line.Addr
+			var line struct{ Listener, Addr, Message string }
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			switch {
+			case line.Listener == "amqp":
+				em.addr = line.Addr
+			case line.Listener == "http":
+				em.http = line.Addr
+			case line.Message == "amqpemu ready":
+				ready <- em
 			}
 		}
 	}()
 	select {
-	case a := <-addr:
-		return &emulator{cmd: cmd, addr: a}
+	case em := <-ready:
+		return em
 	case <-time.After(30 * time.Second):
-		t.Fatal("emulator did not report its AMQP address")
+		t.Fatal("emulator did not get ready")
 		return nil
 	}
 }

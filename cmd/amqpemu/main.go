@@ -1,8 +1,6 @@
-// Command amqpemu runs the consumer-group emulator.
-//
-// Until the JetStream broker lands, `amqpemu serve` runs the AMQP 1.0 server
-// on the in-memory queue backend: queues by address, competing receivers,
-// nothing kept across restarts.
+// Command amqpemu runs the consumer-group emulator: `amqpemu serve` starts
+// the consumer-group broker on an embedded JetStream (or an external NATS)
+// and the AMQP 1.0 server in front of it.
 package main
 
 import (
@@ -31,6 +29,9 @@ const usage = `amqpemu — a local emulator of cloud IoT consumer groups
 
 Usage:
   amqpemu [serve] [flags]   run the emulator (the default)
+  amqpemu publish [flags] PAYLOAD|@file
+                            ingest device messages through a running emulator's HTTP API
+  amqpemu bench [flags]     drive an AMQP 1.0 broker and measure throughput and latency
   amqpemu version           print the version
 
 Run "amqpemu serve -h" for the flags.
@@ -48,6 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stderr)
+	case "bench":
+		return bench(ctx, args, stdout, stderr)
+	case "publish":
+		return publish(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "amqpemu", version)
 		return nil

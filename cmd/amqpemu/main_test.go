@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os/exec"
-	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -13,85 +13,91 @@ import (
 	goamqp "github.com/Azure/go-amqp"
 )
 
-// TestServeBinary builds amqpemu, runs `serve` on a port it picks, reads the
-// address from the log, round-trips a message with go-amqp and stops it with
-// SIGTERM.
-func TestServeBinary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "amqpemu")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+// TestServeAndPublish builds amqpemu, runs `serve` on ports it picks,
+// checks /healthz and /api/v1/info, ingests with `amqpemu publish`, receives
+// the message over AMQP from DEFAULT_GROUP and stops the server with SIGTERM.
+func TestServeAndPublish(t *testing.T) {
+	bin := buildBinary(t)
+	em := startEmulator(t, bin, t.TempDir())
+
+	resp, err := http.Get("http://" + em.http + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
 	}
-	cmd := exec.Command(bin, "serve", "--data", t.TempDir(), "--amqp", "127.0.0.1:0", "--amqps", "off", "--log-format", "json")
-	stderr, err := cmd.StderrPipe()
+	resp.Body.Close()
+	var info struct {
+		Version   string
+		Listeners map[string]string
+	}
+	resp, err = http.Get("http://" + em.http + "/api/v1/info")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if info.Listeners["amqp"] != em.addr || info.Listeners["http"] != em.http {
+		t.Fatalf("info %+v, want amqp %s and http %s", info, em.addr, em.http)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var line struct{ Listener, Addr string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Listener == "amqp" {
-				addr <- line.Addr
-			}
-		}
-	}()
-	var a string
-	select {
-	case a = <-addr:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no listening line in the log")
+	out, err := exec.Command(bin, "publish", "--server", "http://"+em.http, "--product", "pk1", "--device", "dev1",
+		"--topic", "/pk1/dev1/user/temperature", `{"t":21.5}`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("publish: %v\n%s", err, out)
 	}
+	id := strings.TrimSpace(string(out))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := goamqp.Dial(ctx, "amqp://"+a, nil)
+	conn, err := goamqp.Dial(ctx, "amqp://"+em.addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sess, _ := conn.NewSession(ctx, nil)
-	snd, err := sess.NewSender(ctx, "hello", nil)
+	rcv, err := sess.NewReceiver(ctx, "DEFAULT_GROUP", nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	rcv, err := sess.NewReceiver(ctx, "hello", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := snd.Send(ctx, goamqp.NewMessage([]byte("hi")), nil); err != nil {
 		t.Fatal(err)
 	}
 	m, err := rcv.Receive(ctx, nil)
-	if err != nil || string(m.GetData()) != "hi" {
-		t.Fatalf("receive: %v %v", m, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m.GetData()) != `{"t":21.5}` || m.ApplicationProperties["messageId"] != id ||
+		m.ApplicationProperties["topic"] != "/pk1/dev1/user/temperature" {
+		t.Fatalf("received %q %v, published id %q", m.GetData(), m.ApplicationProperties, id)
 	}
 	rcv.AcceptMessage(ctx, m)
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := em.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- em.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("did not exit after SIGTERM")
 	}
 	<-conn.Done() // the server closed the connection on its way out
 }
 
+func TestPublishReportsErrors(t *testing.T) {
+	var out, errOut strings.Builder
+	err := publish(context.Background(), []string{"--server", "http://127.0.0.1:1", "--product", "p", "--device", "d", "x"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "is the emulator running") {
+		t.Fatalf("unreachable server: %v", err)
+	}
+	if err := publish(context.Background(), []string{"--product", "p", "x"}, &out, &errOut); err == nil {
+		t.Fatal("missing --device accepted")
+	}
+}
+
 func TestServeRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--log-level", "loud"},
-		{"serve", "--data", t.TempDir(), "--amqp", "off", "--amqps", "off"},
+		{"serve", "--data", t.TempDir(), "--amqp", "off", "--amqps", "off", "--http", "off"},
 		{"serve", "--data", t.TempDir(), "--amqp", "256.0.0.1:99999"},
 		{"frobnicate"},
 	} {

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -19,6 +22,13 @@ import (
 	"github.com/amqpemu/amqpemu/broker"
 )
 
+// The development access key, printed at start; set your own with
+// --access-key-id/--access-key-secret or their environment twins.
+const (
+	defaultAccessKeyID     = "amqpemu-dev-key"
+	defaultAccessKeySecret = "amqpemu-dev-secret"
+)
+
 // serveFlags are the flags of `amqpemu serve`; each has an AMQPEMU_* twin.
 type serveFlags struct {
 	dataDir, natsURL    string
@@ -26,6 +36,11 @@ type serveFlags struct {
 	maxGroups           int
 	maxMembers          int
 	amqpAddr, amqpsAddr string
+	httpAddr            string
+	listenAll           bool
+	allowAnonymous      bool
+	accessKeyID         string
+	accessKeySecret     string
 	tlsCert, tlsKey     string
 	logLevel, logFormat string
 	idleTimeout         time.Duration
@@ -43,6 +58,11 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (needs --tls-cert and --tls-key for now)")
+	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
+	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
+	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
+	fs.StringVar(&f.accessKeyID, "access-key-id", defaultAccessKeyID, "the access key id clients and API callers use")
+	fs.StringVar(&f.accessKeySecret, "access-key-secret", defaultAccessKeySecret, "the access key secret")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM)")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "trace, debug, info, warn or error")
@@ -56,6 +76,13 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.listenAll {
+		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.httpAddr} {
+			if h, p, err := net.SplitHostPort(*a); err == nil && h == "127.0.0.1" {
+				*a = net.JoinHostPort("", p)
+			}
+		}
 	}
 	return f, nil
 }
@@ -98,7 +125,7 @@ func newLogger(f *serveFlags, w *os.File) (zerolog.Logger, error) {
 	return log.Level(level).With().Timestamp().Logger(), nil
 }
 
-// serve runs the broker and the AMQP listeners until ctx ends.
+// serve runs the broker, the AMQP listeners and the HTTP API until ctx ends.
 func serve(ctx context.Context, args []string, stderr *os.File) error {
 	f, err := parseServeFlags(args, stderr)
 	if err != nil {
@@ -108,26 +135,6 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
-	ctx0, cancel0 := context.WithTimeout(ctx, 60*time.Second)
-	b, err := broker.Open(ctx0, broker.Config{
-		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
-		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers,
-		Logger: log.With().Str("component", "broker").Logger(),
-	})
-	cancel0()
-	if err != nil {
-		return err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		b.Close(cctx)
-	}()
-	srv := amqp.NewServer(amqp.Config{
-		Backend:     brokerbackend.New(b),
-		Logger:      log.With().Str("component", "amqp").Logger(),
-		IdleTimeout: f.idleTimeout,
-	})
 	listeners, err := openListeners(f)
 	if err != nil {
 		return err
@@ -135,16 +142,36 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	if len(listeners) == 0 {
 		return errors.New("every listener is off: nothing to serve")
 	}
+	defer closeAll(listeners)
+	b, err := openBroker(ctx, f, log)
+	if err != nil {
+		return err
+	}
+	defer closeBroker(b)
+
+	exposed := beyondLoopback(listeners)
+	srv := amqp.NewServer(amqp.Config{
+		Backend:       brokerbackend.New(b),
+		Authenticator: amqpAuth(f, exposed),
+		Logger:        log.With().Str("component", "amqp").Logger(),
+		IdleTimeout:   f.idleTimeout,
+	})
+	var ready atomic.Bool
+	web, err := newHTTPServer(f, b, listeners, exposed, ready.Load, log)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, len(listeners))
 	for name, ln := range listeners {
 		log.Info().Str("listener", name).Str("addr", ln.Addr().String()).Msg("listening")
-		go func() { errc <- srv.Serve(ln) }()
+		if name == "http" {
+			go func() { errc <- web.Serve(ln) }()
+		} else {
+			go func() { errc <- srv.Serve(ln) }()
+		}
 	}
-	engine := "embedded JetStream in " + f.dataDir
-	if f.natsURL != "" {
-		engine = "NATS at " + f.natsURL
-	}
-	log.Info().Str("engine", engine).Msg("amqpemu ready")
+	ready.Store(true)
+	logReady(log, f, exposed)
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -153,11 +180,67 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	log.Info().Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	web.Shutdown(sctx)
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn().Err(serr).Msg("shutdown timed out")
 	}
 	return err
 }
+
+func openBroker(ctx context.Context, f *serveFlags, log zerolog.Logger) (*broker.Broker, error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	return broker.Open(ctx, broker.Config{
+		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
+		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers,
+		Logger: log.With().Str("component", "broker").Logger(),
+	})
+}
+
+func closeBroker(b *broker.Broker) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b.Close(ctx)
+}
+
+func logReady(log zerolog.Logger, f *serveFlags, exposed bool) {
+	engine := "embedded JetStream in " + f.dataDir
+	if f.natsURL != "" {
+		engine = "NATS at " + f.natsURL
+	}
+	ev := log.Info().Str("engine", engine).Str("access_key_id", f.accessKeyID)
+	if f.accessKeySecret == defaultAccessKeySecret {
+		ev = ev.Str("access_key_secret", f.accessKeySecret) // the public dev secret, printed for convenience
+	}
+	ev.Bool("auth_required", exposed).Msg("amqpemu ready")
+}
+
+// beyondLoopback reports whether any listener accepts connections from
+// other machines: then anonymous access is off and the API needs the key.
+func beyondLoopback(lns map[string]net.Listener) bool {
+	for _, ln := range lns {
+		if ap, err := netip.ParseAddrPort(ln.Addr().String()); err != nil || !ap.Addr().IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
+// amqpAuth accepts anyone on loopback (or with --allow-anonymous); otherwise
+// SASL PLAIN with the access key id and secret.
+func amqpAuth(f *serveFlags, exposed bool) amqp.Authenticator {
+	if !exposed || f.allowAnonymous {
+		return amqp.AllowAll
+	}
+	return amqp.AuthenticatorFunc(func(_ context.Context, c amqp.Credentials) (*amqp.Principal, error) {
+		if c.Mechanism != "PLAIN" || !equalSecret(c.Username, f.accessKeyID) || !equalSecret(c.Password, f.accessKeySecret) {
+			return nil, amqp.ErrAuthFailed
+		}
+		return &amqp.Principal{Name: c.Username, Mechanism: c.Mechanism}, nil
+	})
+}
+
+func equalSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // openListeners opens the plain and TLS AMQP listeners the flags ask for.
 func openListeners(f *serveFlags) (map[string]net.Listener, error) {
@@ -168,6 +251,14 @@ func openListeners(f *serveFlags) (map[string]net.Listener, error) {
 			return nil, fmt.Errorf("--amqp: %w", err)
 		}
 		out["amqp"] = ln
+	}
+	if f.httpAddr != "off" {
+		ln, err := net.Listen("tcp", f.httpAddr)
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("--http: %w", err)
+		}
+		out["http"] = ln
 	}
 	if f.amqpsAddr != "off" && (f.tlsCert != "" || f.tlsKey != "") {
 		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
