@@ -23,7 +23,9 @@ type env struct {
 }
 
 // start runs a broker on a fresh data directory and an AMQP server over it.
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { return startB(t) }
+
+func startB(t testing.TB) *env {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -47,7 +49,9 @@ func start(t *testing.T) *env {
 	return &env{b: b, addr: ln.Addr().String()}
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t *testing.T) context.Context { return ctxB(t) }
+
+func ctxB(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
