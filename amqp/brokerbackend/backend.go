@@ -148,13 +148,21 @@ func (c *consumer) Close() { c.m.Leave() }
 // messageId (string) and generateTime (long, epoch ms), and one data section
 // with the payload. No content-type: Java samples read the body as bytes.
 func VendorMessage(m broker.DeviceMessage) []byte {
-	props := frames.Properties{MessageID: m.MessageID}
-	b, _ := props.Append(make([]byte, 0, 128+len(m.Topic)+len(m.Payload)))
-	b, _ = frames.AppendMapSection(b, encoding.DescApplicationProperties, encoding.Map{
-		{Key: "topic", Value: m.Topic},
-		{Key: "messageId", Value: m.MessageID},
-		{Key: "generateTime", Value: m.GenerateTime.UnixMilli()},
-	})
+	b := make([]byte, 0, 96+2*len(m.MessageID)+len(m.Topic)+len(m.Payload))
+	w := encoding.BeginList(b, encoding.DescProperties)
+	w.String(m.MessageID)
+	b = w.End()
+	// application-properties, written directly: a Map of boxed values would
+	// cost an allocation per entry on every delivery.
+	b = encoding.AppendDescriptor(b, encoding.DescApplicationProperties)
+	b, mapStart := encoding.BeginMap(b)
+	b = encoding.AppendString(b, "topic")
+	b = encoding.AppendString(b, m.Topic)
+	b = encoding.AppendString(b, "messageId")
+	b = encoding.AppendString(b, m.MessageID)
+	b = encoding.AppendString(b, "generateTime")
+	b = encoding.AppendLong(b, m.GenerateTime.UnixMilli())
+	b = encoding.EndMap(b, mapStart, 6)
 	return frames.AppendData(b, m.Payload)
 }
 

@@ -133,6 +133,14 @@ func AppendSymbolArray(b []byte, syms []Symbol) []byte {
 	return b
 }
 
+// BeginMap starts a map whose keys and values the caller appends one by one
+// (no boxing into a Map); EndMap completes it with the number of keys and
+// values written.
+func BeginMap(b []byte) ([]byte, int) { return appendCompoundHeader(b, codeMap32) }
+
+// EndMap completes a map started with BeginMap; count is keys plus values.
+func EndMap(b []byte, start, count int) []byte { return patchCompound(b, start, count) }
+
 // appendCompoundHeader starts a list32/map32; patchCompound completes it once
 // its elements are written.
 func appendCompoundHeader(b []byte, code byte) ([]byte, int) {
