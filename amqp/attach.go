@@ -137,5 +137,6 @@ func (l *link) detachWith(e *frames.Error) {
 	}
 	l.release()
 	l.detachSent = true
+	l.c.cfg.Observer.ProtocolError(string(e.Condition))
 	l.c.send(l.s.channel, &frames.Detach{Handle: l.handle, Closed: true, Error: e})
 }

@@ -188,6 +188,7 @@ func (c *conn) finish(err error) {
 		c.send(0, &frames.Close{Error: closeErr})
 	}
 	if closeErr != nil {
+		c.cfg.Observer.ProtocolError(string(closeErr.Condition))
 		c.log.Info().Str("condition", string(closeErr.Condition)).Str("description", closeErr.Description).Msg("connection closed with error")
 	} else if err != nil && !errors.Is(err, errPeerClosed) {
 		c.log.Debug().Err(err).Msg("connection ended")

@@ -17,7 +17,8 @@ type Config struct {
 	Backend       Backend       // required
 	Authenticator Authenticator // default AllowAll
 	Logger        zerolog.Logger
-	ContainerID   string // default "amqpemu"
+	Observer      Observer // told of connections and errors (metrics); optional
+	ContainerID   string   // default "amqpemu"
 
 	// Mechanisms offered in SASL, in order. Default PLAIN then ANONYMOUS.
 	Mechanisms []string
@@ -51,7 +52,24 @@ type Config struct {
 	initialDeliveryID uint32
 }
 
+// Observer watches the server: connections opening and closing, and every
+// error the server sends (close, end or detach). Calls must not block.
+type Observer interface {
+	ConnectionOpened()
+	ConnectionClosed()
+	ProtocolError(condition string)
+}
+
+type noObserver struct{}
+
+func (noObserver) ConnectionOpened()    {}
+func (noObserver) ConnectionClosed()    {}
+func (noObserver) ProtocolError(string) {}
+
 func (c *Config) setDefaults() {
+	if c.Observer == nil {
+		c.Observer = noObserver{}
+	}
 	if c.Authenticator == nil {
 		c.Authenticator = AllowAll
 	}
@@ -207,8 +225,10 @@ func (s *Server) startConn(nc net.Conn) {
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.cfg.Observer.ConnectionOpened()
 	go func() {
 		defer s.wg.Done()
+		defer s.cfg.Observer.ConnectionClosed()
 		c.serve()
 		s.mu.Lock()
 		delete(s.conns, c)

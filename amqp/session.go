@@ -99,6 +99,7 @@ func (s *session) handle(body frames.Body, payload []byte) error {
 
 // end ends the session with an error and waits for the peer's end.
 func (s *session) end(e *frames.Error) {
+	s.c.cfg.Observer.ProtocolError(string(e.Condition))
 	s.c.log.Info().Uint16("channel", s.channel).Str("condition", string(e.Condition)).Str("description", e.Description).Msg("session ended with error")
 	s.closeLinks()
 	s.ending = true

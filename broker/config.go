@@ -15,7 +15,23 @@ type Config struct {
 	MaxGroups  int           // default 1000
 	MaxMembers int           // online clients per group; default 64
 	Logger     zerolog.Logger
+	// Observer, if set, is told of every delivery and settlement (metrics).
+	Observer Observer
 }
+
+// Observer watches traffic per group; label is the group id, or the
+// address of a generic queue. Calls come from dispatch goroutines and must
+// not block.
+type Observer interface {
+	Delivered(label string, redelivered bool)
+	Settled(label string, o Outcome)
+}
+
+// noObserver is the Observer when none is configured.
+type noObserver struct{}
+
+func (noObserver) Delivered(string, bool)  {}
+func (noObserver) Settled(string, Outcome) {}
 
 func (c *Config) setDefaults() {
 	if c.Retention == 0 {
@@ -29,5 +45,8 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxMembers == 0 {
 		c.MaxMembers = 64
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 }

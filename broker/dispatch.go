@@ -51,11 +51,12 @@ const (
 // group dispatches one durable consumer's messages to its members.
 // Lock order: Broker.mu before group.mu.
 type group struct {
-	b    *Broker
-	name string // the durable consumer
-	log  zerolog.Logger
-	cons jetstream.Consumer
-	rng  *rand.Rand
+	b     *Broker
+	name  string // the durable consumer
+	label string // the group id or queue address, for the Observer
+	log   zerolog.Logger
+	cons  jetstream.Consumer
+	rng   *rand.Rand
 
 	mu       sync.Mutex
 	members  []*Member
@@ -96,11 +97,11 @@ func (b *Broker) Join(ctx context.Context, id string, info MemberInfo, r Receive
 	if _, err := b.Group(ctx, id); err != nil {
 		return nil, err
 	}
-	return b.join(ctx, consumerName(id), info, r)
+	return b.join(ctx, consumerName(id), id, info, r)
 }
 
-func (b *Broker) join(ctx context.Context, name string, info MemberInfo, r Receiver) (*Member, error) {
-	g, err := b.runtime(ctx, name)
+func (b *Broker) join(ctx context.Context, name, label string, info MemberInfo, r Receiver) (*Member, error) {
+	g, err := b.runtime(ctx, name, label)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (b *Broker) join(ctx context.Context, name string, info MemberInfo, r Recei
 }
 
 // runtime returns the dispatcher of a consumer, starting it on first use.
-func (b *Broker) runtime(ctx context.Context, name string) (*group, error) {
+func (b *Broker) runtime(ctx context.Context, name, label string) (*group, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -132,7 +133,7 @@ func (b *Broker) runtime(ctx context.Context, name string) (*group, error) {
 		return nil, fmt.Errorf("consumer %s: %w", name, err)
 	}
 	gctx, cancel := context.WithCancel(context.Background())
-	g := &group{b: b, name: name, cons: cons, log: b.log.With().Str("group", name).Logger(),
+	g := &group{b: b, name: name, label: label, cons: cons, log: b.log.With().Str("group", name).Logger(),
 		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), wake: make(chan struct{}, 1),
 		ctx: gctx, cancel: cancel, done: make(chan struct{})}
 	b.runtimes[name] = g
@@ -241,6 +242,7 @@ func (g *group) deliver(m *Member, msg jetstream.Msg) {
 	m.inflight[token] = inflight{msg: msg, backlog: backlog}
 	g.mu.Unlock()
 	d := Delivery{Token: token, Redelivered: meta.NumDelivered > 1}
+	g.b.cfg.Observer.Delivered(g.label, d.Redelivered)
 	if isQueueSubject(msg.Subject()) {
 		d.Raw = msg.Data()
 	} else {
@@ -305,6 +307,7 @@ func (m *Member) Settle(token uint64, o Outcome) {
 		return // already handed back
 	}
 	msg := f.msg
+	g.b.cfg.Observer.Settled(g.label, o)
 	switch o {
 	case Ack:
 		msg.Ack()

@@ -145,7 +145,7 @@ func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo,
 	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
 		return nil, err
 	}
-	return b.join(ctx, name, info, r)
+	return b.join(ctx, name, address, info, r)
 }
 
 // PublishQueue stores a message for the generic queue at address, exactly as

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/broker"
@@ -13,11 +14,11 @@ import (
 )
 
 // newHTTPServer builds the REST API, /metrics and /healthz over b.
-func newHTTPServer(f *serveFlags, b *broker.Broker, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
-	reg, counters, err := metrics.NewRegistry(b, log)
-	if err != nil {
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
+	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
+	reg, counters := m.reg, m.counters
 	addrs := make(map[string]string, len(lns))
 	for name, ln := range lns {
 		addrs[name] = ln.Addr().String()
@@ -38,4 +39,21 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, lns map[string]net.Listener,
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}, nil
+}
+
+// observability is the metrics registry and the counters the broker and the
+// AMQP server update through their Observer.
+type observability struct {
+	reg      *prometheus.Registry
+	counters *metrics.Counters
+	observer metrics.Observer
+}
+
+func newObservability() (*observability, error) {
+	reg := prometheus.NewRegistry()
+	counters, err := metrics.NewCounters(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &observability{reg: reg, counters: counters, observer: metrics.NewObserver(counters)}, nil
 }

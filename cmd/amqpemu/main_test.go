@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -66,6 +67,12 @@ func TestServeAndPublish(t *testing.T) {
 		t.Fatalf("received %q %v, published id %q", m.GetData(), m.ApplicationProperties, id)
 	}
 	rcv.AcceptMessage(ctx, m)
+	waitMetrics(t, em.http,
+		`amqpemu_messages_ingested_total 1`,
+		`amqpemu_deliveries_total{group="DEFAULT_GROUP"} 1`,
+		`amqpemu_acks_total{group="DEFAULT_GROUP"} 1`,
+		`amqpemu_amqp_connections 1`,
+		`amqpemu_group_online_clients{group="DEFAULT_GROUP"} 1`)
 
 	if err := em.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -104,5 +111,33 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		if err := run(context.Background(), args, nil, devNull(t)); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// waitMetrics polls /metrics until every line in want appears.
+func waitMetrics(t *testing.T, addr string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(body), "\n"+w+"\n") {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q", missing)
+		}
+		time.Sleep(50 * time.Millisecond) // the ack reaches the counters asynchronously
 	}
 }

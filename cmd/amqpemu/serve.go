@@ -143,7 +143,11 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		return errors.New("every listener is off: nothing to serve")
 	}
 	defer closeAll(listeners)
-	b, err := openBroker(ctx, f, log)
+	obs, err := newObservability()
+	if err != nil {
+		return err
+	}
+	b, err := openBroker(ctx, f, obs.observer, log)
 	if err != nil {
 		return err
 	}
@@ -154,10 +158,11 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		Backend:       brokerbackend.New(b),
 		Authenticator: amqpAuth(f, exposed),
 		Logger:        log.With().Str("component", "amqp").Logger(),
+		Observer:      obs.observer,
 		IdleTimeout:   f.idleTimeout,
 	})
 	var ready atomic.Bool
-	web, err := newHTTPServer(f, b, listeners, exposed, ready.Load, log)
+	web, err := newHTTPServer(f, b, obs, listeners, exposed, ready.Load, log)
 	if err != nil {
 		return err
 	}
@@ -187,12 +192,12 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	return err
 }
 
-func openBroker(ctx context.Context, f *serveFlags, log zerolog.Logger) (*broker.Broker, error) {
+func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zerolog.Logger) (*broker.Broker, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	return broker.Open(ctx, broker.Config{
 		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
-		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers,
+		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, Observer: obs,
 		Logger: log.With().Str("component", "broker").Logger(),
 	})
 }

@@ -1,0 +1,38 @@
+package metrics
+
+import "github.com/amqpemu/amqpemu/broker"
+
+// Observer feeds the counters from the broker and the AMQP server: it
+// satisfies broker.Observer and the AMQP server's Observer (declared there,
+// met here by method set, so metrics does not import amqp).
+type Observer struct{ c *Counters }
+
+// NewObserver returns an Observer updating c.
+func NewObserver(c *Counters) Observer { return Observer{c: c} }
+
+// Delivered counts a transfer to a client of a group.
+func (o Observer) Delivered(group string, redelivered bool) {
+	o.c.Deliveries.WithLabelValues(group).Inc()
+	if redelivered {
+		o.c.Redeliveries.WithLabelValues(group).Inc()
+	}
+}
+
+// Settled counts a client's outcome.
+func (o Observer) Settled(group string, out broker.Outcome) {
+	switch out {
+	case broker.Ack:
+		o.c.Acks.WithLabelValues(group).Inc()
+	case broker.Drop:
+		o.c.Rejects.WithLabelValues(group).Inc()
+	}
+}
+
+// ConnectionOpened and ConnectionClosed track open AMQP connections.
+func (o Observer) ConnectionOpened() { o.c.AMQPConnections.Inc() }
+func (o Observer) ConnectionClosed() { o.c.AMQPConnections.Dec() }
+
+// ProtocolError counts an error the AMQP server sent.
+func (o Observer) ProtocolError(condition string) {
+	o.c.ProtocolErrors.WithLabelValues("amqp", condition).Inc()
+}
