@@ -1,0 +1,53 @@
+package broker
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// TestExternalNATS runs the broker against a separate NATS JetStream server
+// reached by URL (the --nats-url path), here one on 127.0.0.1.
+func TestExternalNATS(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	b := openBroker(t, "", func(c *Config) { c.NATSURL = ns.ClientURL() })
+	m, in := join(t, b, DefaultGroupID, 5)
+	ids := publish(t, b, "pkX", 2)
+	for i := range 2 {
+		d := in.next(t)
+		if d.Message.MessageID != ids[i] {
+			t.Fatalf("got %s, want %s", d.Message.MessageID, ids[i])
+		}
+		m.Settle(d.Token, Ack)
+	}
+	waitBacklog(t, b, DefaultGroupID, 0)
+}
+
+// TestAckTimeoutRedelivers: a message left unsettled past the ack timeout
+// is delivered again.
+func TestAckTimeoutRedelivers(t *testing.T) {
+	b := openBroker(t, t.TempDir(), func(c *Config) { c.AckTimeout = 500 * time.Millisecond })
+	m, in := join(t, b, DefaultGroupID, 5)
+	ids := publish(t, b, "pk1", 1)
+	first := in.next(t)
+	start := time.Now()
+	again := in.next(t) // never settled: JetStream redelivers after the ack timeout
+	if again.Message.MessageID != ids[0] || !again.Redelivered || first.Redelivered {
+		t.Fatalf("first %+v, again %+v", first, again)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Fatalf("redelivered after %v, before the ack timeout", waited)
+	}
+	m.Settle(again.Token, Ack)
+	waitBacklog(t, b, DefaultGroupID, 0)
+}
