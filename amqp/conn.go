@@ -139,8 +139,21 @@ func (c *conn) loop() error {
 			return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: "server shutting down"}
 		}
 		c.pump()
-		c.flush()
+		if len(c.wbuf) >= flushThreshold || !c.moreWork() {
+			c.flush()
+		}
 	}
+}
+
+// flushThreshold is how much output the owner gathers before handing it to
+// the writer even while more work is queued.
+const flushThreshold = 64 << 10
+
+// moreWork reports whether frames or backend events are already waiting:
+// then the owner handles them first and writes their output in one go,
+// rather than a write syscall per delivery.
+func (c *conn) moreWork() bool {
+	return len(c.in) > 0 || len(c.mail.notify) > 0
 }
 
 var (

@@ -431,3 +431,49 @@ func TestRateWindow(t *testing.T) {
 		t.Fatalf("%d long after, want 0", n)
 	}
 }
+
+// refuser is a Receiver whose link is gone: it refuses every delivery.
+type refuser struct{}
+
+func (refuser) Deliver(Delivery) bool { return false }
+
+// TestMemberGoneMidDelivery: a member that goes away while messages waiting
+// for credit are handed to it (its first delivery is refused, so it leaves)
+// must not be written to afterwards; the messages go back to the group.
+func TestMemberGoneMidDelivery(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	ids := publish(t, b, "pk1", 2)
+	g, err := b.runtime(ctx, consumerName(DefaultGroupID), DefaultGroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Put both messages where the dispatcher keeps what waits for credit.
+	batch, err := g.cons.Fetch(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for msg := range batch.Messages() {
+		g.mu.Lock()
+		g.pending = append(g.pending, msg)
+		g.mu.Unlock()
+	}
+	if len(g.pending) != 2 {
+		t.Fatalf("%d pending, want 2", len(g.pending))
+	}
+	gone, err := b.Join(ctx, DefaultGroupID, MemberInfo{ClientID: "gone"}, refuser{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone.Credit(2) // the first delivery fails and the member leaves; the second must not reach it
+	m, in := join(t, b, DefaultGroupID, 10)
+	got := map[string]bool{}
+	for range 2 {
+		d := in.next(t)
+		got[d.Message.MessageID] = true
+		m.Settle(d.Token, Ack)
+	}
+	if !got[ids[0]] || !got[ids[1]] {
+		t.Fatalf("got %v, want both messages", got)
+	}
+}

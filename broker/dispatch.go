@@ -239,6 +239,13 @@ func (g *group) deliver(m *Member, msg jetstream.Msg) {
 	token := meta.Sequence.Stream
 	backlog := meta.NumDelivered > 1 || time.Since(meta.Timestamp) > backlogAge
 	g.mu.Lock()
+	if m.gone {
+		// The member left between being picked and now: its Leave has
+		// already handed back what it held, so hand this one back too.
+		g.mu.Unlock()
+		msg.Nak()
+		return
+	}
 	m.inflight[token] = inflight{msg: msg, backlog: backlog}
 	g.mu.Unlock()
 	d := Delivery{Token: token, Redelivered: meta.NumDelivered > 1}
