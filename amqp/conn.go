@@ -51,9 +51,6 @@ type conn struct {
 	wbuf          []byte // encoded output not yet handed to the writer
 	spare         []byte // the buffer the writer gave back, reused next
 	writerBusy    bool
-	lastFlush     time.Time   // when output last went to the writer
-	linger        *time.Timer // a deferred flush while output is streaming
-	lingering     bool
 	handshakeEnd  *time.Timer
 
 	in       chan inFrame
@@ -108,8 +105,6 @@ func (c *conn) serve() {
 	c.log.Debug().Str("user", c.principal.Name).Str("mechanism", c.principal.Mechanism).Msg("authenticated")
 
 	c.handshakeEnd = time.NewTimer(c.cfg.HandshakeTimeout)
-	c.linger = time.NewTimer(time.Hour)
-	c.linger.Stop()
 	c.rwg.Add(2)
 	go c.readLoop(br)
 	go c.writeLoop()
@@ -126,14 +121,7 @@ func (c *conn) loop() error {
 		if len(c.wbuf) >= c.cfg.WriteBufferLimit {
 			in = nil // the peer is not reading: stop taking its frames
 		}
-		var lingerDone <-chan time.Time
-		if c.lingering {
-			lingerDone = c.linger.C
-		}
 		select {
-		case <-lingerDone:
-			c.lingering = false
-			c.flush()
 		case f := <-in:
 			if err := c.handleFrame(f); err != nil {
 				return err
@@ -151,35 +139,15 @@ func (c *conn) loop() error {
 			return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: "server shutting down"}
 		}
 		c.pump()
-		c.maybeFlush()
+		if len(c.wbuf) >= flushThreshold || !c.moreWork() {
+			c.flush()
+		}
 	}
 }
 
-// Output batching: a write syscall per delivery costs more than the
-// delivery. While a connection streams (output went out less than
-// streamWindow ago), small output waits up to lingerDelay for more.
-const (
-	flushThreshold = 64 << 10 // written at once, whatever else is queued
-	lingerDelay    = 200 * time.Microsecond
-	streamWindow   = time.Millisecond
-)
-
-// maybeFlush hands the output to the writer now, or later when more is
-// likely to follow.
-func (c *conn) maybeFlush() {
-	switch {
-	case len(c.wbuf) == 0, c.lingering:
-	case len(c.wbuf) >= flushThreshold:
-		c.flush()
-	case c.moreWork():
-		// handled next iteration; its output joins this
-	case time.Since(c.lastFlush) < streamWindow:
-		c.lingering = true
-		c.linger.Reset(lingerDelay)
-	default:
-		c.flush()
-	}
-}
+// flushThreshold is how much output the owner gathers before handing it to
+// the writer even while more work is queued.
+const flushThreshold = 64 << 10
 
 // moreWork reports whether frames or backend events are already waiting:
 // then the owner handles them first and writes their output in one go,
@@ -201,11 +169,6 @@ func (c *conn) flush() {
 	c.writerBusy = true
 	c.wq <- c.wbuf
 	c.wbuf, c.spare = c.spare[:0], nil
-	c.lastFlush = time.Now()
-	if c.lingering {
-		c.linger.Stop()
-		c.lingering = false
-	}
 }
 
 // send appends one frame to the output.
@@ -259,7 +222,6 @@ func (c *conn) finish(err error) {
 // closeAll detaches every link so the backend takes back what was in flight.
 func (c *conn) closeAll() {
 	c.handshakeEnd.Stop()
-	c.linger.Stop()
 	for _, s := range c.sessions {
 		s.closeLinks()
 	}
