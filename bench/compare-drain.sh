@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the drain scenario on amqpemu, on its engine (plain embedded
+# JetStream) and on RabbitMQ, one after another in one session, for
+# BENCHMARKS.md. RabbitMQ runs only while its benchmark does.
+#
+#   bench/compare-drain.sh [COUNT]     # default COUNT=3; output also in $OUT
+#
+# Needs Debian's rabbitmq-server package for the RabbitMQ part (skipped
+# otherwise).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+COUNT=${1:-3}
+N=${N:-200000}
+OUT=${OUT:-/tmp/amqpemu-drain-compare-$(date +%Y%m%d-%H%M%S).txt}
+
+run() {
+	echo "\$ $*"
+	"$@"
+}
+
+# Every few seconds, processes above 5 % CPU that are not this run's (not in
+# its session, and not the RabbitMQ node it starts): any means the figures
+# were disturbed.
+SID=$(ps -o sid= -p $$ | tr -d ' ')
+watch_others() {
+	while :; do
+		top -b -n 2 -d 2 -w 200 | awk '/^top -/{f++} f==2&&/^ *[0-9]+ /&&$9>5{print $1, $9, $12}' |
+			while read -r pid cpu comm; do
+				sid=$(ps -o sid= -p "$pid" 2>/dev/null | tr -d ' ') || continue
+				case "$comm" in beam.smp | epmd | erl_child_setup | inet_gethost) continue ;; esac
+				[ "$sid" = "$SID" ] || echo "$(date +%T) pid $pid ($comm) ${cpu}% CPU"
+			done
+	done
+}
+watch_others >"$OUT.others" 2>/dev/null &
+WATCH=$!
+trap 'kill $WATCH 2>/dev/null' EXIT
+
+{
+	echo "# $(date -Is) on $(nproc) cores; go $(go env GOVERSION)"
+	uptime
+	echo "# busiest processes before the run:"
+	ps -eo pid,pcpu,rss,comm --sort=-pcpu | head -6
+
+	run go test -run '^$' -bench '^BenchmarkDrain$' -benchtime "${N}x" -count "$COUNT" ./amqp/brokerbackend
+	# The same amqpemu scenario again with CPU and socket metrics, then the engine's ceiling.
+	run go test -run '^$' -bench '^Benchmark(AmqpemuDrain|JetStreamDrain)$' -benchtime "${N}x" -count "$COUNT" ./bench
+
+	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+		trap 'bench/rabbitmq.sh stop' EXIT
+		eval "$(bench/rabbitmq.sh start)"
+		echo "# RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) at $AMQPEMU_RABBITMQ_URL"
+		run env AMQPEMU_RABBITMQ_URL="$AMQPEMU_RABBITMQ_URL" \
+			go test -run '^$' -bench '^BenchmarkRabbitMQDrain$' -benchtime "${N}x" -count "$COUNT" ./bench
+	else
+		echo "# RabbitMQ skipped: apt-get install rabbitmq-server"
+	fi
+	uptime
+	echo "# other processes above 5 % CPU during the run:"
+	cat "$OUT.others"
+} 2>&1 | tee "$OUT"
+echo "# output saved in $OUT"
