@@ -477,3 +477,39 @@ func TestMemberGoneMidDelivery(t *testing.T) {
 		t.Fatalf("got %v, want both messages", got)
 	}
 }
+
+// TestMessageFieldsRoundTrip: every field of a device message comes back as
+// published, names with '.' and '%' and defaults included.
+func TestMessageFieldsRoundTrip(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	m, in := join(t, b, DefaultGroupID, 10)
+	gt := time.UnixMilli(1763900000123)
+	sent := []DeviceMessage{
+		{ProductKey: "pk.1", DeviceName: "a.b%c%2e", Kind: KindStatus, Topic: "/as/mqtt/status/pk.1/a.b%c%2e", Payload: []byte("on"), GenerateTime: gt},
+		{ProductKey: "pk2", DeviceName: "dev", Payload: []byte("x")},
+	}
+	before := time.Now()
+	ids, err := b.Publish(ctxT(t), sent...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range sent {
+		d := in.next(t)
+		got := d.Message
+		if want.Topic == "" {
+			want.Topic = "/pk2/dev/user/update"
+			want.Kind = KindData
+		}
+		if got.ProductKey != want.ProductKey || got.DeviceName != want.DeviceName || got.Kind != want.Kind ||
+			got.Topic != want.Topic || string(got.Payload) != string(want.Payload) || got.MessageID != ids[i] {
+			t.Fatalf("message %d: got %+v, want %+v", i, got, want)
+		}
+		if !want.GenerateTime.IsZero() && !got.GenerateTime.Equal(gt) {
+			t.Fatalf("message %d: generate time %v, want %v", i, got.GenerateTime, gt)
+		}
+		if want.GenerateTime.IsZero() && (got.GenerateTime.Before(before.Add(-time.Second)) || time.Since(got.GenerateTime) > time.Minute) {
+			t.Fatalf("message %d: default generate time %v is not the ingest time", i, got.GenerateTime)
+		}
+		m.Settle(d.Token, Ack)
+	}
+}

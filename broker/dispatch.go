@@ -253,7 +253,7 @@ func (g *group) deliver(m *Member, msg jetstream.Msg) {
 	if isQueueSubject(msg.Subject()) {
 		d.Raw = msg.Data()
 	} else {
-		d.Message = fromNATS(msg)
+		d.Message = fromNATS(msg, meta.Timestamp)
 	}
 	if !m.recv.Deliver(d) {
 		m.Leave()

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,16 +26,16 @@ type DeviceMessage struct {
 	Topic        string // defaults to /<pk>/<dn>/user/update
 	Payload      []byte
 	MessageID    string    // assigned at ingest when empty; stable across redeliveries
-	GenerateTime time.Time // set at ingest when zero
+	GenerateTime time.Time // when zero, the time the stream stored the message
 }
 
-// Message headers carrying the device message's fields in the stream.
+// Headers for the fields the subject and the stream do not already hold:
+// kind, product and device are in the subject, and the generate time
+// defaults to the stream's store time. Every header costs allocations when
+// a message is read back, so only what differs from the default is stored.
 const (
 	hdrTopic        = "Amqpemu-Topic"
-	hdrProduct      = "Amqpemu-Product"
-	hdrDevice       = "Amqpemu-Device"
 	hdrGenerateTime = "Amqpemu-Generate-Time"
-	hdrKind         = "Amqpemu-Kind"
 )
 
 // Publish stores device messages; each is acknowledged by JetStream (written
@@ -89,7 +90,7 @@ func normalize(m DeviceMessage) (DeviceMessage, error) {
 		return m, fmt.Errorf("%w: unknown kind %q (known: %v)", ErrInvalidMessage, m.Kind, Kinds)
 	}
 	if m.Topic == "" {
-		m.Topic = "/" + m.ProductKey + "/" + m.DeviceName + "/user/update"
+		m.Topic = defaultTopic(m.ProductKey, m.DeviceName)
 	}
 	if len(m.Payload) > MaxPayload {
 		return m, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrInvalidMessage, len(m.Payload), MaxPayload)
@@ -97,11 +98,10 @@ func normalize(m DeviceMessage) (DeviceMessage, error) {
 	if m.MessageID == "" {
 		m.MessageID = newMessageID()
 	}
-	if m.GenerateTime.IsZero() {
-		m.GenerateTime = time.Now()
-	}
 	return m, nil
 }
+
+func defaultTopic(pk, dn string) string { return "/" + pk + "/" + dn + "/user/update" }
 
 // checkToken rejects empty names and characters that would break a subject.
 func checkToken(what, s string) error {
@@ -155,25 +155,40 @@ func deviceFilter(kind, productKey string) string {
 func toNATS(m DeviceMessage) *nats.Msg {
 	msg := nats.NewMsg(deviceSubject(m))
 	msg.Data = m.Payload
-	msg.Header.Set(hdrTopic, m.Topic)
-	msg.Header.Set(hdrProduct, m.ProductKey)
-	msg.Header.Set(hdrDevice, m.DeviceName)
-	msg.Header.Set(hdrKind, m.Kind)
-	msg.Header.Set(hdrGenerateTime, strconv.FormatInt(m.GenerateTime.UnixMilli(), 10))
+	if m.Topic != defaultTopic(m.ProductKey, m.DeviceName) {
+		msg.Header.Set(hdrTopic, m.Topic)
+	}
+	if !m.GenerateTime.IsZero() {
+		msg.Header.Set(hdrGenerateTime, strconv.FormatInt(m.GenerateTime.UnixMilli(), 10))
+	}
 	return msg
 }
 
-// fromNATS rebuilds the device message stored in msg.
-func fromNATS(msg jetstream.Msg) DeviceMessage {
-	h := msg.Headers()
-	gt, _ := strconv.ParseInt(h.Get(hdrGenerateTime), 10, 64)
-	return DeviceMessage{
-		ProductKey:   h.Get(hdrProduct),
-		DeviceName:   h.Get(hdrDevice),
-		Kind:         h.Get(hdrKind),
-		Topic:        h.Get(hdrTopic),
-		Payload:      msg.Data(),
-		MessageID:    h.Get(jetstream.MsgIDHeader),
-		GenerateTime: time.UnixMilli(gt),
+// fromNATS rebuilds the device message stored in msg at time stored.
+func fromNATS(msg jetstream.Msg, stored time.Time) DeviceMessage {
+	m := DeviceMessage{Payload: msg.Data(), GenerateTime: stored}
+	// dev.<kind>.<pk>.<dn>: escaped tokens hold no '.'.
+	if parts := strings.SplitN(msg.Subject(), ".", 4); len(parts) == 4 {
+		m.Kind, m.ProductKey, m.DeviceName = parts[1], unescapeToken(parts[2]), unescapeToken(parts[3])
 	}
+	h := msg.Headers()
+	m.MessageID = h.Get(jetstream.MsgIDHeader)
+	if m.Topic = h.Get(hdrTopic); m.Topic == "" {
+		m.Topic = defaultTopic(m.ProductKey, m.DeviceName)
+	}
+	if gt, err := strconv.ParseInt(h.Get(hdrGenerateTime), 10, 64); err == nil {
+		m.GenerateTime = time.UnixMilli(gt)
+	}
+	return m
+}
+
+// unescapeToken reverses subjectToken.
+func unescapeToken(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
