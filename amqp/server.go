@@ -73,45 +73,29 @@ func (c *Config) setDefaults() {
 	if c.Authenticator == nil {
 		c.Authenticator = AllowAll
 	}
-	if c.ContainerID == "" {
-		c.ContainerID = "amqpemu"
-	}
 	if len(c.Mechanisms) == 0 {
 		c.Mechanisms = []string{"PLAIN", "ANONYMOUS"}
 	}
-	if c.MaxFrameSize == 0 {
-		c.MaxFrameSize = 65536
-	}
+	orDefault(&c.ContainerID, "amqpemu")
+	orDefault(&c.MaxFrameSize, 65536)
 	c.MaxFrameSize = max(c.MaxFrameSize, 512)
-	if c.ChannelMax == 0 {
-		c.ChannelMax = 255
-	}
-	if c.HandleMax == 0 {
-		c.HandleMax = 4095
-	}
-	if c.MaxLinks == 0 {
-		c.MaxLinks = 1000
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 60 * time.Second
-	}
-	if c.HandshakeTimeout == 0 {
-		c.HandshakeTimeout = 15 * time.Second
-	}
-	if c.MaxMessageSize == 0 {
-		c.MaxMessageSize = 4 << 20
-	}
-	if c.MaxSASLFrameSize == 0 {
-		c.MaxSASLFrameSize = 65536
-	}
-	if c.ProducerCredit == 0 {
-		c.ProducerCredit = 256
-	}
-	if c.ConsumerPrefetch == 0 {
-		c.ConsumerPrefetch = 256
-	}
-	if c.WriteBufferLimit == 0 {
-		c.WriteBufferLimit = 4 << 20
+	orDefault(&c.ChannelMax, 255)
+	orDefault(&c.HandleMax, 4095)
+	orDefault(&c.MaxLinks, 1000)
+	orDefault(&c.IdleTimeout, 60*time.Second)
+	orDefault(&c.HandshakeTimeout, 15*time.Second)
+	orDefault(&c.MaxMessageSize, 4<<20)
+	orDefault(&c.MaxSASLFrameSize, 65536)
+	orDefault(&c.ProducerCredit, 256)
+	orDefault(&c.ConsumerPrefetch, 256)
+	orDefault(&c.WriteBufferLimit, 4<<20)
+}
+
+// orDefault sets *v to def when it holds its zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 

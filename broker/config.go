@@ -34,19 +34,19 @@ func (noObserver) Delivered(string, bool)  {}
 func (noObserver) Settled(string, Outcome) {}
 
 func (c *Config) setDefaults() {
-	if c.Retention == 0 {
-		c.Retention = 24 * time.Hour
-	}
-	if c.AckTimeout == 0 {
-		c.AckTimeout = 30 * time.Second
-	}
-	if c.MaxGroups == 0 {
-		c.MaxGroups = 1000
-	}
-	if c.MaxMembers == 0 {
-		c.MaxMembers = 64
-	}
+	orDefault(&c.Retention, 24*time.Hour)
+	orDefault(&c.AckTimeout, 30*time.Second)
+	orDefault(&c.MaxGroups, 1000)
+	orDefault(&c.MaxMembers, 64)
 	if c.Observer == nil {
 		c.Observer = noObserver{}
+	}
+}
+
+// orDefault sets *v to def when it holds its zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }

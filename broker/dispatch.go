@@ -141,6 +141,13 @@ func (b *Broker) runtime(ctx context.Context, name, label string) (*group, error
 	return g, nil
 }
 
+// live returns the running dispatcher of a consumer, or nil.
+func (b *Broker) live(name string) *group {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.runtimes[name]
+}
+
 func (b *Broker) stopRuntime(name string) {
 	b.mu.Lock()
 	g := b.runtimes[name]
@@ -380,9 +387,7 @@ func (g *group) stop() {
 
 // Members returns the group's online clients.
 func (b *Broker) Members(id string) []MemberInfo {
-	b.mu.Lock()
-	g := b.runtimes[consumerName(id)]
-	b.mu.Unlock()
+	g := b.live(consumerName(id))
 	if g == nil {
 		return nil
 	}

@@ -90,9 +90,7 @@ func (b *Broker) firstSeqSince(ctx context.Context, t time.Time, last uint64) (u
 
 // dropHeld hands back the messages a dispatcher pulled but has not delivered.
 func (b *Broker) dropHeld(name string) {
-	b.mu.Lock()
-	g := b.runtimes[name]
-	b.mu.Unlock()
+	g := b.live(name)
 	if g == nil {
 		return
 	}

@@ -79,9 +79,7 @@ func (b *Broker) GroupStats(ctx context.Context, id string) (GroupStats, error) 
 		return GroupStats{}, err
 	}
 	st := GroupStats{Accumulation: acc}
-	b.mu.Lock()
-	g := b.runtimes[consumerName(id)]
-	b.mu.Unlock()
+	g := b.live(consumerName(id))
 	if g == nil {
 		return st, nil
 	}

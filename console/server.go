@@ -18,8 +18,7 @@ import (
 // Config sets up a Server.
 type Config struct {
 	Broker Backend // required
-	// Stats reports group status; nil means Broker when it implements
-	// StatsSource, else a status built from Backlog and Members (rates 0).
+	// Stats reports group status; nil means Broker.
 	Stats  StatsSource
 	Logger zerolog.Logger
 
@@ -55,11 +54,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger.With().Str("component", "http").Logger(), b: cfg.Broker, mux: http.NewServeMux()}
 	s.stats = cfg.Stats
 	if s.stats == nil {
-		if st, ok := cfg.Broker.(StatsSource); ok {
-			s.stats = st
-		} else {
-			s.stats = basicStats{cfg.Broker}
-		}
+		s.stats = cfg.Broker
 	}
 	s.routes()
 	return s
