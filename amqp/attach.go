@@ -36,7 +36,11 @@ func (s *session) attach(a *frames.Attach) *frames.Error {
 		sndSettleMode: a.SndSettleMode, rcvSettleMode: a.RcvSettleMode}
 	s.links[a.Handle] = l
 	s.c.linkCount++
-	if refusal := s.checkAttach(a); refusal != nil {
+	refusal := s.checkAttach(a)
+	if refusal == nil && s.c.principal.ReceiverOnly {
+		refusal = s.c.checkReceiverOnly(a)
+	}
+	if refusal != nil {
 		l.refuse(a, refusal)
 		return nil
 	}
@@ -66,6 +70,25 @@ func (s *session) attach(a *frames.Attach) *frames.Error {
 		return nil
 	}
 	l.accept(a)
+	if l.sending() {
+		s.c.receiverSeen = true
+	}
+	return nil
+}
+
+// checkReceiverOnly enforces the platform's consumer connection: one
+// receiver link, no senders.
+func (c *conn) checkReceiverOnly(a *frames.Attach) *frames.Error {
+	if a.Role == frames.RoleSender {
+		return linkError(frames.ErrCondNotAllowed, "sender links are not supported: this connection consumes its consumer group (signed user name)")
+	}
+	for _, s := range c.sessions {
+		for _, l := range s.links {
+			if l.sending() && l.consumer != nil && !l.detachSent {
+				return linkError(frames.ErrCondResourceLimitExceeded, "one receiver link per connection: this connection already has one")
+			}
+		}
+	}
 	return nil
 }
 

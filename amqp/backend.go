@@ -15,6 +15,11 @@ type Principal struct {
 	// Data is whatever the authenticator attached (the broker uses it to bind
 	// a connection to a consumer group). The server does not look at it.
 	Data any
+	// ReceiverOnly restricts the connection the way the IoT platform does
+	// for its consumers: one receiver link at a time, sender links refused
+	// with amqp:not-allowed, and a receiver attached within
+	// Config.AttachTimeout of open or the connection is closed.
+	ReceiverOnly bool
 }
 
 // Credentials are what a client presented during SASL.

@@ -45,6 +45,7 @@ type conn struct {
 	channelMax    uint16
 	sessions      map[uint16]*session // by the peer's channel
 	linkCount     int
+	receiverSeen  bool // a receiver link was attached (ReceiverOnly connections)
 	ready         []*link    // sending links that may have something to send
 	dispSessions  []*session // sessions with a pending disposition
 	mailSpare     []event
@@ -132,8 +133,8 @@ func (c *conn) loop() error {
 			c.writerBusy = false
 			c.spare = buf
 		case <-c.handshakeEnd.C:
-			if !c.opened {
-				return errHandshakeTimeout
+			if err := c.checkDeadline(); err != nil {
+				return err
 			}
 		case <-c.srv.quit:
 			return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: "server shutting down"}
@@ -143,6 +144,19 @@ func (c *conn) loop() error {
 			c.flush()
 		}
 	}
+}
+
+// checkDeadline runs when the handshake timer fires: before open it bounds
+// the handshake, after open (ReceiverOnly connections) the receiver attach.
+func (c *conn) checkDeadline() error {
+	switch {
+	case !c.opened:
+		return errHandshakeTimeout
+	case c.principal.ReceiverOnly && !c.receiverSeen:
+		return &frames.Error{Condition: frames.ErrCondResourceLimitExceeded,
+			Description: fmt.Sprintf("no receiver link attached within %s of open", c.cfg.AttachTimeout)}
+	}
+	return nil
 }
 
 // flushThreshold is how much output the owner gathers before handing it to

@@ -76,6 +76,9 @@ func (c *conn) readFailure(err error) error {
 func (c *conn) handleOpen(o *frames.Open) error {
 	c.opened = true
 	c.handshakeEnd.Stop()
+	if c.principal.ReceiverOnly {
+		c.handshakeEnd.Reset(c.cfg.AttachTimeout) // now the receiver's deadline
+	}
 	c.peerContainer = o.ContainerID
 	c.peerMaxFrame = o.MaxFrameSize
 	c.channelMax = min(c.cfg.ChannelMax, o.ChannelMax)

@@ -31,6 +31,7 @@ type Config struct {
 	MaxLinks         int           // per connection, default 1000
 	IdleTimeout      time.Duration // silence after which a connection is closed; default 60 s (half is advertised)
 	HandshakeTimeout time.Duration // header, SASL and open; default 15 s
+	AttachTimeout    time.Duration // ReceiverOnly connections attach their receiver within this of open; default 15 s
 	MaxMessageSize   uint64        // for messages clients send; default 4 MiB
 	MaxSASLFrameSize uint32        // default 65536: SASL frames with tokens exceed 512
 
@@ -84,6 +85,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.MaxLinks, 1000)
 	orDefault(&c.IdleTimeout, 60*time.Second)
 	orDefault(&c.HandshakeTimeout, 15*time.Second)
+	orDefault(&c.AttachTimeout, 15*time.Second)
 	orDefault(&c.MaxMessageSize, 4<<20)
 	orDefault(&c.MaxSASLFrameSize, 65536)
 	orDefault(&c.ProducerCredit, 256)

@@ -39,6 +39,13 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 	if req.Remote != nil {
 		info.Address = req.Remote.String()
 	}
+	if bound, ok := boundGroup(req.Principal); ok {
+		info.ClientID = bound.clientID
+		if err := be.joinBound(ctx, c, bound.groupID, info); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	id, isGroup, err := be.groupFor(ctx, req.Address)
 	if err != nil {
 		return nil, errorFor(err)
@@ -52,6 +59,21 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 		return nil, errorFor(err)
 	}
 	return c, nil
+}
+
+// joinBound joins the group of a signed connection; the link's address
+// does not matter (the samples send "default", "/queue-name", or none).
+func (be *Backend) joinBound(ctx context.Context, c *consumer, groupID string, info broker.MemberInfo) error {
+	m, err := be.b.Join(ctx, groupID, info, c)
+	if errors.Is(err, broker.ErrGroupNotFound) {
+		return &frames.Error{Condition: frames.ErrCondNotFound,
+			Description: fmt.Sprintf("consumer group %q (consumerGroupId of the signed user name) does not exist", groupID)}
+	}
+	if err != nil {
+		return errorFor(err)
+	}
+	c.m = m
+	return nil
 }
 
 // groupFor resolves a source address to a consumer group, if it names one.

@@ -25,7 +25,7 @@ type env struct {
 // start runs a broker on a fresh data directory and an AMQP server over it.
 func start(t *testing.T) *env { return startB(t) }
 
-func startB(t testing.TB) *env {
+func startB(t testing.TB, opts ...func(*amqp.Config)) *env {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -34,7 +34,11 @@ func startB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := amqp.NewServer(amqp.Config{Backend: brokerbackend.New(b), Logger: log})
+	cfg := amqp.Config{Backend: brokerbackend.New(b), Logger: log}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := amqp.NewServer(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
