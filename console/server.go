@@ -47,6 +47,8 @@ type Server struct {
 	b     Backend
 	stats StatsSource
 	mux   *http.ServeMux
+
+	devices lastSeen // previous status change per device
 }
 
 // New makes a Server; serve its Handler with an http.Server.
@@ -77,6 +79,7 @@ func (s *Server) routes() {
 	s.mux.Handle("DELETE /api/v1/products/{pk}/subscription", s.api(s.deleteSubscription))
 
 	s.mux.Handle("POST /api/v1/messages", s.api(s.postMessages))
+	s.mux.Handle("POST /api/v1/devices/{pk}/{dn}/status", s.api(s.postDeviceStatus))
 
 	if s.cfg.Registry != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
