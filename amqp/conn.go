@@ -45,7 +45,7 @@ type conn struct {
 	channelMax    uint16
 	sessions      map[uint16]*session // by the peer's channel
 	linkCount     int
-	receiverSeen  bool // a receiver link was attached (ReceiverOnly connections)
+	receiverSeen  bool       // a receiver link was attached (ReceiverOnly connections)
 	ready         []*link    // sending links that may have something to send
 	dispSessions  []*session // sessions with a pending disposition
 	mailSpare     []event
