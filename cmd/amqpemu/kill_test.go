@@ -17,9 +17,10 @@ import (
 
 // emulator is a running amqpemu process.
 type emulator struct {
-	cmd  *exec.Cmd
-	addr string // the AMQP listener
-	http string // the HTTP listener
+	cmd   *exec.Cmd
+	addr  string            // the AMQP listener
+	http  string            // the HTTP listener
+	addrs map[string]string // every listener by name
 }
 
 func buildBinary(t *testing.T) string {
@@ -31,10 +32,13 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// startEmulator runs `amqpemu serve` on dataDir and waits for its AMQP address.
-func startEmulator(t *testing.T, bin, dataDir string) *emulator {
+// startEmulator runs `amqpemu serve` on dataDir and waits for its AMQP address;
+// extra flags come after the defaults of the test and override them.
+func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--amqps", "off", "--log-format", "json")
+	args := append([]string{"serve", "--data", dataDir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
+		"--amqps", "off", "--log-format", "json"}, extra...)
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -45,12 +49,15 @@ func startEmulator(t *testing.T, bin, dataDir string) *emulator {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	ready := make(chan *emulator, 1)
 	go func() {
-		em := &emulator{cmd: cmd}
+		em := &emulator{cmd: cmd, addrs: map[string]string{}}
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var line struct{ Listener, Addr, Message string }
 			if json.Unmarshal(sc.Bytes(), &line) != nil {
 				continue
+			}
+			if line.Listener != "" {
+				em.addrs[line.Listener] = line.Addr
 			}
 			switch {
 			case line.Listener == "amqp":

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/subtle"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/vendorauth"
 )
 
 // The development access key, printed at start; set your own with
@@ -42,6 +42,8 @@ type serveFlags struct {
 	accessKeyID         string
 	accessKeySecret     string
 	tlsCert, tlsKey     string
+	tlsHosts            string
+	maxSkew             time.Duration
 	logLevel, logFormat string
 	idleTimeout         time.Duration
 }
@@ -57,14 +59,16 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
-	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (needs --tls-cert and --tls-key for now)")
+	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
 	fs.StringVar(&f.accessKeyID, "access-key-id", defaultAccessKeyID, "the access key id clients and API callers use")
 	fs.StringVar(&f.accessKeySecret, "access-key-secret", defaultAccessKeySecret, "the access key secret")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM)")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate chain (PEM) instead of the generated development one")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM) for --tls-cert")
+	fs.StringVar(&f.tlsHosts, "tls-hosts", "", "extra host names and IPs for the generated certificate, comma-separated (localhost, 127.0.0.1 and ::1 are always in it)")
+	fs.DurationVar(&f.maxSkew, "max-timestamp-skew", 0, "refuse signed sign-ins whose timestamp is further than this from now (0: no window, as the platform's samples need)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "console or json (default console on a terminal, else json)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 60*time.Second, "close AMQP connections silent this long (half is advertised)")
@@ -76,6 +80,9 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	if f.listenAll {
 		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.httpAddr} {
@@ -135,7 +142,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
-	listeners, err := openListeners(f)
+	listeners, tlsInfo, err := openListeners(f)
 	if err != nil {
 		return err
 	}
@@ -156,7 +163,8 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	exposed := beyondLoopback(listeners)
 	srv := amqp.NewServer(amqp.Config{
 		Backend:       brokerbackend.New(b),
-		Authenticator: amqpAuth(f, exposed),
+		Authenticator: brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
+		Mechanisms:    saslMechanisms(f, exposed),
 		Logger:        log.With().Str("component", "amqp").Logger(),
 		Observer:      obs.observer,
 		IdleTimeout:   f.idleTimeout,
@@ -176,7 +184,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		}
 	}
 	ready.Store(true)
-	logReady(log, f, exposed)
+	logReady(log, f, exposed, tlsInfo)
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -208,7 +216,7 @@ func closeBroker(b *broker.Broker) {
 	b.Close(ctx)
 }
 
-func logReady(log zerolog.Logger, f *serveFlags, exposed bool) {
+func logReady(log zerolog.Logger, f *serveFlags, exposed bool, tlsInfo string) {
 	engine := "embedded JetStream in " + f.dataDir
 	if f.natsURL != "" {
 		engine = "NATS at " + f.natsURL
@@ -216,6 +224,9 @@ func logReady(log zerolog.Logger, f *serveFlags, exposed bool) {
 	ev := log.Info().Str("engine", engine).Str("access_key_id", f.accessKeyID)
 	if f.accessKeySecret == defaultAccessKeySecret {
 		ev = ev.Str("access_key_secret", f.accessKeySecret) // the public dev secret, printed for convenience
+	}
+	if tlsInfo != "" {
+		ev = ev.Str("tls_ca", tlsInfo)
 	}
 	ev.Bool("auth_required", exposed).Msg("amqpemu ready")
 }
@@ -245,44 +256,18 @@ func amqpAuth(f *serveFlags, exposed bool) amqp.Authenticator {
 	})
 }
 
+// verifier checks the platform's signed user names against the access key.
+func verifier(f *serveFlags) *vendorauth.Verifier {
+	return &vendorauth.Verifier{Secret: vendorauth.SingleKey(f.accessKeyID, f.accessKeySecret), MaxSkew: f.maxSkew}
+}
+
+// saslMechanisms offers ANONYMOUS only where anonymous access is allowed:
+// clients such as Qpid JMS pick a mechanism from what is offered.
+func saslMechanisms(f *serveFlags, exposed bool) []string {
+	if exposed && !f.allowAnonymous {
+		return []string{"PLAIN"}
+	}
+	return []string{"PLAIN", "ANONYMOUS"}
+}
+
 func equalSecret(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
-
-// openListeners opens the plain and TLS AMQP listeners the flags ask for.
-func openListeners(f *serveFlags) (map[string]net.Listener, error) {
-	out := map[string]net.Listener{}
-	if f.amqpAddr != "off" {
-		ln, err := net.Listen("tcp", f.amqpAddr)
-		if err != nil {
-			return nil, fmt.Errorf("--amqp: %w", err)
-		}
-		out["amqp"] = ln
-	}
-	if f.httpAddr != "off" {
-		ln, err := net.Listen("tcp", f.httpAddr)
-		if err != nil {
-			closeAll(out)
-			return nil, fmt.Errorf("--http: %w", err)
-		}
-		out["http"] = ln
-	}
-	if f.amqpsAddr != "off" && (f.tlsCert != "" || f.tlsKey != "") {
-		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
-		if err != nil {
-			closeAll(out)
-			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		ln, err := tls.Listen("tcp", f.amqpsAddr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		if err != nil {
-			closeAll(out)
-			return nil, fmt.Errorf("--amqps: %w", err)
-		}
-		out["amqps"] = ln
-	}
-	return out, nil
-}
-
-func closeAll(lns map[string]net.Listener) {
-	for _, ln := range lns {
-		ln.Close()
-	}
-}
