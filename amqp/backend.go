@@ -84,6 +84,9 @@ type Deliverer interface {
 	// Deliver hands one message to the link. It returns false when the link
 	// is gone; the message then stays with the backend.
 	Deliver(d Delivery) bool
+	// DeliverBatch hands several messages to the link at once; they are
+	// written out together. It returns false when the link is gone.
+	DeliverBatch(ds []Delivery) bool
 	// Drained tells the link that, after a drain request, everything that was
 	// available has been delivered and the rest of the grant is void.
 	Drained()

@@ -59,6 +59,11 @@ func (l *link) Deliver(d Delivery) bool {
 	return l.c.mail.put(event{kind: evDeliver, link: l, d: d})
 }
 
+// DeliverBatch is called by the backend from any goroutine.
+func (l *link) DeliverBatch(ds []Delivery) bool {
+	return l.c.mail.putDeliveries(l, ds)
+}
+
 // Drained is called by the backend from any goroutine.
 func (l *link) Drained() { l.c.mail.put(event{kind: evDrained, link: l}) }
 

@@ -45,6 +45,25 @@ func (m *mailbox) put(e event) bool {
 	return true
 }
 
+// putDeliveries queues deliveries for l with one wake-up of the owner, so
+// it handles them, and writes their transfers, together.
+func (m *mailbox) putDeliveries(l *link, ds []Delivery) bool {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return false
+	}
+	for _, d := range ds {
+		m.items = append(m.items, event{kind: evDeliver, link: l, d: d})
+	}
+	m.mu.Unlock()
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+	return true
+}
+
 // take swaps out the queued events, handing back spare to reuse.
 func (m *mailbox) take(spare []event) []event {
 	clear(spare)

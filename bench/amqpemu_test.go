@@ -165,9 +165,15 @@ func setupAmqpemu(tb testing.TB, n int) *amqpemuEnv {
 			tb.Fatal(err)
 		}
 	}
-	e := &amqpemuEnv{b: brk, ln: ln}
+	return &amqpemuEnv{b: brk, ln: ln, receivers: attachReceivers(tb, ctx, ln.Addr().String(), "")}
+}
+
+// attachReceivers opens the scenario's 8 go-amqp receivers (one connection
+// each, credit 200) on source.
+func attachReceivers(tb testing.TB, ctx context.Context, addr, source string) []*goamqp.Receiver {
+	var out []*goamqp.Receiver
 	for range consumers {
-		conn, err := goamqp.Dial(ctx, "amqp://"+ln.Addr().String(), nil)
+		conn, err := goamqp.Dial(ctx, "amqp://"+addr, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -176,13 +182,13 @@ func setupAmqpemu(tb testing.TB, n int) *amqpemuEnv {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		rcv, err := sess.NewReceiver(ctx, "", &goamqp.ReceiverOptions{Credit: prefetch})
+		rcv, err := sess.NewReceiver(ctx, source, &goamqp.ReceiverOptions{Credit: prefetch})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		e.receivers = append(e.receivers, rcv)
+		out = append(out, rcv)
 	}
-	return e
+	return out
 }
 
 // drain receives and accepts n messages on the 8 receivers.

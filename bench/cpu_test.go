@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -11,20 +12,35 @@ import (
 // cpuMeter measures how busy the whole machine was during the timed part,
 // from /proc/stat, so a slow run can be told apart: a stall leaves the
 // cores idle, a noisy machine shows steal or a busy box.
+//
+// It also measures this process's own CPU time (user + system), reported
+// per operation: the cost of a message, which other processes on a noisy
+// machine disturb far less than the throughput.
 type cpuMeter struct {
 	start     time.Time
 	busy, stl float64 // seconds, all cores
+	self      float64 // seconds, this process
 	ok        bool
 }
 
 func startCPUMeter() cpuMeter {
 	busy, stl, ok := readProcStat()
-	return cpuMeter{start: time.Now(), busy: busy, stl: stl, ok: ok}
+	return cpuMeter{start: time.Now(), busy: busy, stl: stl, self: selfCPU(), ok: ok}
+}
+
+// selfCPU is the CPU time this process has used, in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // report adds cores-busy (CPU seconds used machine-wide per second) and
 // cores-steal to b's metrics.
 func (m cpuMeter) report(b *testing.B) {
+	b.ReportMetric((selfCPU()-m.self)*1e6/float64(b.N), "cpu-µs/op")
 	busy, stl, ok := readProcStat()
 	if !ok || !m.ok {
 		return

@@ -39,6 +39,14 @@ type Receiver interface {
 	Deliver(d Delivery) bool
 }
 
+// BatchReceiver is a Receiver that also takes several deliveries at once:
+// what the dispatcher holds for it arrives together, so a front end can
+// write a backlog out in a few syscalls instead of one per message.
+type BatchReceiver interface {
+	Receiver
+	DeliverBatch(ds []Delivery) bool
+}
+
 // Outcome is how a member settled a delivery.
 type Outcome uint8
 
@@ -174,9 +182,7 @@ func (g *group) run() {
 		ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
 		batch, err := g.cons.Fetch(want, jetstream.FetchContext(ctx))
 		if err == nil {
-			for msg := range batch.Messages() {
-				g.dispatch(msg)
-			}
+			g.dispatchFetched(batch.Messages())
 			err = batch.Error()
 		}
 		cancel()
@@ -190,6 +196,61 @@ func (g *group) run() {
 	}
 }
 
+// holdMax and holdWait bound how many messages, and for how long, the
+// dispatcher gathers while a backlog streams in.
+const (
+	holdMax  = 64
+	holdWait = time.Millisecond
+)
+
+// dispatchFetched dispatches a pull's messages. While the consumer reports
+// more messages pending (a backlog), it gathers up to holdMax of them so
+// each member gets its share in one go and its connection writes them in
+// one syscall; a message with nothing pending behind it (real-time
+// traffic) goes out at once.
+func (g *group) dispatchFetched(in <-chan jetstream.Msg) {
+	held := make([]jetstream.Msg, 0, holdMax)
+	timer := time.NewTimer(holdWait)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		var msg jetstream.Msg
+		var ok bool
+		if len(held) == 0 {
+			msg, ok = <-in
+		} else {
+			select {
+			case msg, ok = <-in:
+			case <-timer.C:
+				g.dispatch(held)
+				held = held[:0]
+				continue
+			}
+		}
+		if !ok {
+			break
+		}
+		held = append(held, msg)
+		switch {
+		case len(held) >= holdMax || !morePending(msg):
+			timer.Stop()
+			g.dispatch(held)
+			held = held[:0]
+		case len(held) == 1:
+			timer.Reset(holdWait)
+		}
+	}
+	if len(held) > 0 {
+		g.dispatch(held)
+	}
+}
+
+// morePending reports whether the consumer has messages waiting behind msg.
+func morePending(msg jetstream.Msg) bool {
+	meta, err := msg.Metadata()
+	return err == nil && meta.NumPending > 0
+}
+
 // wanted is how many messages to pull: the members' credit not covered by
 // messages already waiting.
 func (g *group) wanted() int {
@@ -198,22 +259,34 @@ func (g *group) wanted() int {
 	return max(0, min(g.credit-len(g.pending), maxFetch))
 }
 
-// dispatch gives msg to a random member with credit, or keeps it pending.
-func (g *group) dispatch(msg jetstream.Msg) {
+// dispatch gives each message to a random member with credit, keeping the
+// rest pending. Each member gets its share in one call, so a front end can
+// write a backlog out in few syscalls.
+func (g *group) dispatch(msgs []jetstream.Msg) {
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()
-		msg.Nak()
+		for _, msg := range msgs {
+			msg.Nak()
+		}
 		return
 	}
-	m := g.pick()
-	if m == nil {
-		g.pending = append(g.pending, msg)
-		g.mu.Unlock()
-		return
+	var shares map[*Member][]jetstream.Msg
+	for _, msg := range msgs {
+		m := g.pick()
+		if m == nil {
+			g.pending = append(g.pending, msg)
+			continue
+		}
+		if shares == nil {
+			shares = make(map[*Member][]jetstream.Msg, len(g.members))
+		}
+		shares[m] = append(shares[m], msg)
 	}
 	g.mu.Unlock()
-	g.deliver(m, msg)
+	for m, share := range shares {
+		g.deliver(m, share)
+	}
 }
 
 // pick chooses a member with credit at random. g.mu is held.
@@ -235,36 +308,66 @@ func (g *group) pick() *Member {
 	return chosen
 }
 
-// deliver hands msg to m, whose credit was already taken.
-func (g *group) deliver(m *Member, msg jetstream.Msg) {
-	meta, err := msg.Metadata()
-	if err != nil {
-		g.log.Error().Err(err).Msg("message without metadata")
-		msg.Term()
+// deliver hands msgs to m, whose credit was already taken for them.
+func (g *group) deliver(m *Member, msgs []jetstream.Msg) {
+	ds := make([]Delivery, 0, len(msgs))
+	held := make([]inflight, 0, len(msgs))
+	for _, msg := range msgs {
+		meta, err := msg.Metadata()
+		if err != nil {
+			g.log.Error().Err(err).Msg("message without metadata")
+			msg.Term()
+			continue
+		}
+		ds = append(ds, Delivery{Token: meta.Sequence.Stream, Redelivered: meta.NumDelivered > 1})
+		held = append(held, inflight{msg: msg, backlog: meta.NumDelivered > 1 || time.Since(meta.Timestamp) > backlogAge})
+		d := &ds[len(ds)-1]
+		if isQueueSubject(msg.Subject()) {
+			d.Raw = msg.Data()
+		} else {
+			d.Message = fromNATS(msg, meta.Timestamp)
+		}
+	}
+	if !g.hold(m, ds, held) {
 		return
 	}
-	token := meta.Sequence.Stream
-	backlog := meta.NumDelivered > 1 || time.Since(meta.Timestamp) > backlogAge
-	g.mu.Lock()
-	if m.gone {
-		// The member left between being picked and now: its Leave has
-		// already handed back what it held, so hand this one back too.
-		g.mu.Unlock()
-		msg.Nak()
-		return
+	for _, d := range ds {
+		g.b.cfg.Observer.Delivered(g.label, d.Redelivered)
 	}
-	m.inflight[token] = inflight{msg: msg, backlog: backlog}
-	g.mu.Unlock()
-	d := Delivery{Token: token, Redelivered: meta.NumDelivered > 1}
-	g.b.cfg.Observer.Delivered(g.label, d.Redelivered)
-	if isQueueSubject(msg.Subject()) {
-		d.Raw = msg.Data()
-	} else {
-		d.Message = fromNATS(msg, meta.Timestamp)
-	}
-	if !m.recv.Deliver(d) {
+	if !deliverAll(m.recv, ds) {
 		m.Leave()
 	}
+}
+
+// hold records deliveries as m's in flight. If m left between being picked
+// and now, its Leave has already handed back what it held: these go back too.
+func (g *group) hold(m *Member, ds []Delivery, held []inflight) bool {
+	g.mu.Lock()
+	if m.gone {
+		g.mu.Unlock()
+		for _, f := range held {
+			f.msg.Nak()
+		}
+		return false
+	}
+	for i, d := range ds {
+		m.inflight[d.Token] = held[i]
+	}
+	g.mu.Unlock()
+	return true
+}
+
+// deliverAll hands ds to r, in one call when r takes batches.
+func deliverAll(r Receiver, ds []Delivery) bool {
+	if br, ok := r.(BatchReceiver); ok {
+		return br.DeliverBatch(ds)
+	}
+	for _, d := range ds {
+		if !r.Deliver(d) {
+			return false
+		}
+	}
+	return true
 }
 
 // Credit grants the member n more deliveries.
@@ -285,8 +388,8 @@ func (m *Member) Credit(n int) {
 		g.credit--
 	}
 	g.mu.Unlock()
-	for _, msg := range ready {
-		g.deliver(m, msg)
+	if len(ready) > 0 {
+		g.deliver(m, ready)
 	}
 	select {
 	case g.wake <- struct{}{}:

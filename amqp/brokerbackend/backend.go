@@ -134,11 +134,27 @@ type consumer struct {
 
 // Deliver turns a broker delivery into an AMQP message for the link.
 func (c *consumer) Deliver(d broker.Delivery) bool {
+	return c.out.Deliver(toAMQP(d))
+}
+
+// DeliverBatch hands a batch of broker deliveries to the link together, so
+// their transfers share writes.
+func (c *consumer) DeliverBatch(ds []broker.Delivery) bool {
+	out := make([]amqp.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = toAMQP(d)
+	}
+	return c.out.DeliverBatch(out)
+}
+
+// toAMQP encodes a device message the vendor's way; generic queue messages
+// go out exactly as they were sent.
+func toAMQP(d broker.Delivery) amqp.Delivery {
 	msg := d.Raw
 	if msg == nil {
 		msg = VendorMessage(d.Message)
 	}
-	return c.out.Deliver(amqp.Delivery{ID: d.Token, Message: msg})
+	return amqp.Delivery{ID: d.Token, Message: msg}
 }
 
 func (c *consumer) Credit(n uint32, drain bool) {

@@ -26,6 +26,15 @@ func (s *sink) Deliver(d amqp.Delivery) bool {
 	return true
 }
 
+func (s *sink) DeliverBatch(ds []amqp.Delivery) bool {
+	for _, d := range ds {
+		if !s.Deliver(d) {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *sink) Drained() { s.mu.Lock(); s.drained++; s.mu.Unlock() }
 
 func publish(t *testing.T, b *Backend, addr string, bodies ...string) {
