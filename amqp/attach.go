@@ -99,13 +99,11 @@ func (s *session) checkAttach(a *frames.Attach) *frames.Error {
 		return linkError(frames.ErrCondResourceLimitExceeded, fmt.Sprintf("too many links on this connection (the limit is %d)", s.c.cfg.MaxLinks))
 	case len(a.Unsettled) > 0 || a.IncompleteUnsettled:
 		return linkError(frames.ErrCondNotImplemented, "link recovery is not supported: attach without unsettled state")
-	case a.Role == frames.RoleReceiver && a.Source == nil:
-		return linkError(frames.ErrCondInvalidField, "receiver attach without a source")
 	case a.Coordinator != nil:
 		return linkError(frames.ErrCondNotImplemented, "transactions are not supported")
 	case a.Role == frames.RoleSender && a.Target == nil:
 		return linkError(frames.ErrCondInvalidField, "sender attach without a target")
-	case a.Role == frames.RoleReceiver && a.Source.Dynamic, a.Role == frames.RoleSender && a.Target.Dynamic:
+	case a.Role == frames.RoleReceiver && a.Source != nil && a.Source.Dynamic, a.Role == frames.RoleSender && a.Target.Dynamic:
 		return linkError(frames.ErrCondNotImplemented, "dynamic nodes are not supported")
 	case a.SndSettleMode > frames.SndMixed || a.RcvSettleMode > frames.RcvSecond:
 		return linkError(frames.ErrCondInvalidField, "unknown settle mode")
@@ -137,6 +135,11 @@ func (l *link) accept(a *frames.Attach) {
 		SndSettleMode: a.SndSettleMode, RcvSettleMode: a.RcvSettleMode,
 		Source: a.Source, Target: a.Target}
 	if l.sending() {
+		if reply.Source == nil {
+			// A client may omit the source (the vendor's Python sample); a
+			// null source in our reply would mean the link was refused.
+			reply.Source = &frames.Source{}
+		}
 		l.deliveryCount = l.c.cfg.initialSeq
 		reply.InitialDeliveryCount = &l.deliveryCount
 	} else {

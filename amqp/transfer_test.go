@@ -137,3 +137,24 @@ func TestBareMessageByteExact(t *testing.T) {
 		t.Fatalf("%d-byte message came in %d frames", len(msg), frameCount)
 	}
 }
+
+// TestReceiverWithoutSource: the vendor's Python sample attaches its
+// receiver with no source at all; the link is accepted with an empty
+// address (the backend's default) and messages flow.
+func TestReceiverWithoutSource(t *testing.T) {
+	ts := startServer(t)
+	preload(t, ts, "", 1, 16)
+	p := dialRaw(t, ts.addr)
+	p.openConn(t)
+	p.begin(t, 0)
+	a := receiverAttach(0, "")
+	a.Source = nil
+	p.send(t, 0, a)
+	if reply, _ := expectBody[*frames.Attach](t, p); reply.Handle != 0 || reply.Source == nil {
+		t.Fatalf("attach reply %v: want a source (a null one means refused)", reply)
+	}
+	credit, dc := uint32(1), uint32(0)
+	p.send(t, 0, &frames.Flow{NextIncomingID: ptr(uint32(0)), IncomingWindow: 100, OutgoingWindow: 100,
+		Handle: ptr(uint32(0)), DeliveryCount: &dc, LinkCredit: &credit})
+	p.expectTransfer(t, 0, nil)
+}
