@@ -18,6 +18,8 @@ type Counters struct {
 	Rejects      *prometheus.CounterVec
 	// AMQPConnections is the number of open AMQP connections.
 	AMQPConnections prometheus.Gauge
+	// STOMPConnections is the number of open STOMP connections.
+	STOMPConnections prometheus.Gauge
 	// ProtocolErrors counts connections or links closed with an error, by
 	// protocol ("amqp", "stomp", "http") and condition
 	// ("amqp:resource-limit-exceeded", …).
@@ -46,11 +48,14 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 		AMQPConnections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "amqpemu_amqp_connections", Help: "Open AMQP connections.",
 		}),
+		STOMPConnections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "amqpemu_stomp_connections", Help: "Open STOMP connections.",
+		}),
 		ProtocolErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amqpemu_protocol_errors_total", Help: "Connections, sessions or links closed with an error, by protocol and error condition.",
 		}, []string{"protocol", "condition"}),
 	}
-	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects, c.AMQPConnections, c.ProtocolErrors} {
+	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
 		if err := reg.Register(m); err != nil {
 			return nil, err
 		}

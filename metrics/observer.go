@@ -36,3 +36,20 @@ func (o Observer) ConnectionClosed() { o.c.AMQPConnections.Dec() }
 func (o Observer) ProtocolError(condition string) {
 	o.c.ProtocolErrors.WithLabelValues("amqp", condition).Inc()
 }
+
+// STOMPObserver feeds the counters from the STOMP server (its Observer,
+// met by method set).
+type STOMPObserver struct{ c *Counters }
+
+// NewSTOMPObserver returns a STOMPObserver updating c.
+func NewSTOMPObserver(c *Counters) STOMPObserver { return STOMPObserver{c: c} }
+
+// Connected and Disconnected track open STOMP connections.
+func (o STOMPObserver) Connected()    { o.c.STOMPConnections.Inc() }
+func (o STOMPObserver) Disconnected() { o.c.STOMPConnections.Dec() }
+
+// ProtocolError counts an ERROR frame the STOMP server sent for a client's
+// fault (STOMP has no error conditions: they all count as "error").
+func (o STOMPObserver) ProtocolError() {
+	o.c.ProtocolErrors.WithLabelValues("stomp", "error").Inc()
+}

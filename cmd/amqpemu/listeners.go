@@ -20,6 +20,8 @@ func listenerSpecs(f *serveFlags) []listenerSpec {
 	return []listenerSpec{
 		{"amqp", "--amqp", f.amqpAddr, false},
 		{"amqps", "--amqps", f.amqpsAddr, true},
+		{"stomp", "--stomp", f.stompAddr, false},
+		{"stomps", "--stomps", f.stompsAddr, true},
 		{"http", "--http", f.httpAddr, false},
 	}
 }

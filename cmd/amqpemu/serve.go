@@ -19,6 +19,8 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/metrics"
+	"github.com/amqpemu/amqpemu/stomp"
 	"github.com/amqpemu/amqpemu/vendorauth"
 )
 
@@ -31,21 +33,22 @@ const (
 
 // serveFlags are the flags of `amqpemu serve`; each has an AMQPEMU_* twin.
 type serveFlags struct {
-	dataDir, natsURL    string
-	retention, ackWait  time.Duration
-	maxGroups           int
-	maxMembers          int
-	amqpAddr, amqpsAddr string
-	httpAddr            string
-	listenAll           bool
-	allowAnonymous      bool
-	accessKeyID         string
-	accessKeySecret     string
-	tlsCert, tlsKey     string
-	tlsHosts            string
-	maxSkew             time.Duration
-	logLevel, logFormat string
-	idleTimeout         time.Duration
+	dataDir, natsURL      string
+	retention, ackWait    time.Duration
+	maxGroups             int
+	maxMembers            int
+	amqpAddr, amqpsAddr   string
+	stompAddr, stompsAddr string
+	httpAddr              string
+	listenAll             bool
+	allowAnonymous        bool
+	accessKeyID           string
+	accessKeySecret       string
+	tlsCert, tlsKey       string
+	tlsHosts              string
+	maxSkew               time.Duration
+	logLevel, logFormat   string
+	idleTimeout           time.Duration
 }
 
 func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
@@ -60,6 +63,8 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
+	fs.StringVar(&f.stompAddr, "stomp", "127.0.0.1:61613", "STOMP 1.2 listen address, plain TCP (`off` disables)")
+	fs.StringVar(&f.stompsAddr, "stomps", "127.0.0.1:61614", "STOMP 1.2 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
@@ -85,7 +90,7 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	if f.listenAll {
-		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.httpAddr} {
+		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr} {
 			if h, p, err := net.SplitHostPort(*a); err == nil && h == "127.0.0.1" {
 				*a = net.JoinHostPort("", p)
 			}
@@ -169,6 +174,12 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		Observer:      obs.observer,
 		IdleTimeout:   f.idleTimeout,
 	})
+	stompSrv := stomp.NewServer(stomp.Config{
+		Broker:        b,
+		Authenticator: stomp.SignedAuthenticator(verifier(f), !exposed || f.allowAnonymous),
+		Logger:        log.With().Str("component", "stomp").Logger(),
+		Observer:      metrics.NewSTOMPObserver(obs.counters),
+	})
 	var ready atomic.Bool
 	web, err := newHTTPServer(f, b, obs, listeners, exposed, ready.Load, log)
 	if err != nil {
@@ -177,9 +188,12 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	errc := make(chan error, len(listeners))
 	for name, ln := range listeners {
 		log.Info().Str("listener", name).Str("addr", ln.Addr().String()).Msg("listening")
-		if name == "http" {
+		switch name {
+		case "http":
 			go func() { errc <- web.Serve(ln) }()
-		} else {
+		case "stomp", "stomps":
+			go func() { errc <- stompSrv.Serve(ln) }()
+		default:
 			go func() { errc <- srv.Serve(ln) }()
 		}
 	}
@@ -194,7 +208,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	web.Shutdown(sctx)
-	if serr := srv.Shutdown(sctx); serr != nil {
+	if serr := errors.Join(srv.Shutdown(sctx), stompSrv.Shutdown(sctx)); serr != nil {
 		log.Warn().Err(serr).Msg("shutdown timed out")
 	}
 	return err

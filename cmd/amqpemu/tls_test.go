@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +24,7 @@ import (
 func TestTLSAndSignedAccess(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	em := startEmulator(t, bin, dir, "--amqps", "127.0.0.1:0", "--tls-hosts", "emulator.test",
+	em := startEmulator(t, bin, dir, "--amqps", "127.0.0.1:0", "--stomps", "127.0.0.1:0", "--tls-hosts", "emulator.test",
 		"--access-key-id", "ak-tls", "--access-key-secret", "sk-tls")
 	pem, err := os.ReadFile(filepath.Join(dir, "tls", "ca.pem"))
 	if err != nil {
@@ -66,6 +68,19 @@ func TestTLSAndSignedAccess(t *testing.T) {
 		t.Fatalf("got %q %v", m.GetData(), m.ApplicationProperties)
 	}
 	rcv.AcceptMessage(ctx, m)
+
+	// stomps serves the same certificate and the same signed sign-in.
+	sc, err := tls.Dial("tcp", em.addrs["stomps"], &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	sc.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(sc, "CONNECT\naccept-version:1.2\nhost:localhost\nlogin:%s\npasscode:%s\n\n\x00", user, pass)
+	reply, err := bufio.NewReader(sc).ReadString(0)
+	if err != nil || !strings.HasPrefix(reply, "CONNECTED\n") {
+		t.Fatalf("STOMP CONNECT answered %q, %v", reply, err)
+	}
 
 	// The same key with a wrong signature is refused.
 	_, err = goamqp.Dial(ctx, "amqps://localhost:"+em.addrs["amqps"][strings.LastIndex(em.addrs["amqps"], ":")+1:],
