@@ -114,10 +114,17 @@ func Ensure(dir string, extraHosts []string) (*Material, error) {
 }
 
 // ServerConfig returns a tls.Config serving m with TLS 1.2 or later.
+//
+// It sends no session tickets: TLS 1.3 sends them just after the
+// handshake, and stomp.py (the vendor's Python 3 sample) reads and writes
+// its TLS socket from two threads at once, so a ticket arriving while it
+// writes CONNECT can swallow the frame. Resumption buys a local emulator
+// nothing.
 func (m *Material) ServerConfig() *tls.Config {
 	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{m.Certificate},
+		MinVersion:             tls.VersionTLS12,
+		Certificates:           []tls.Certificate{m.Certificate},
+		SessionTicketsDisabled: true,
 	}
 }
 

@@ -206,10 +206,18 @@ func (p *benchPeers) dial(ctx context.Context, cfg benchConfig) (*goamqp.Session
 	return sess, nil
 }
 
-// close closes every connection.
+// close detaches the receivers, then closes every connection. The detach
+// is queued behind the receivers' last dispositions and answered only once
+// the server has read them, so no accepted message is handed back (and
+// redelivered to the next run) because the connection closed first.
 func (p *benchPeers) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, r := range p.receivers {
+		_ = r.Close(ctx) // the run is over: a close error changes nothing
+	}
 	for _, c := range p.conns {
-		_ = c.Close() // the run is over: a close error changes nothing
+		_ = c.Close()
 	}
 }
 
