@@ -44,8 +44,9 @@ trap 'kill $WATCH 2>/dev/null' EXIT
 	ps -eo pid,pcpu,rss,comm --sort=-pcpu | head -6
 
 	run go test -run '^$' -bench '^BenchmarkDrain$' -benchtime "${N}x" -count "$COUNT" ./amqp/brokerbackend
-	# The same amqpemu scenario again with CPU and socket metrics, then the engine's ceiling.
-	run go test -run '^$' -bench '^Benchmark(AmqpemuDrain|JetStreamDrain)$' -benchtime "${N}x" -count "$COUNT" ./bench
+	# The same amqpemu scenario again with CPU and socket metrics, the engine's
+	# ceiling, and the clients' floor (our server over the in-memory backend).
+	run go test -run '^$' -bench '^Benchmark(AmqpemuDrain|JetStreamDrain|ClientFloorDrain)$' -benchtime "${N}x" -count "$COUNT" ./bench
 
 	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
 		trap 'bench/rabbitmq.sh stop' EXIT
