@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -391,11 +392,39 @@ func (r *benchRun) claim() (int64, bool) {
 	return seq, r.cfg.count == 0 || seq < r.cfg.count
 }
 
-// message builds message seq, stamped with the time it is sent.
+// message builds message seq, stamped with the time it is sent: in an
+// application property, and also in the payload, which is all that survives
+// a device topic (the broker delivers the payload in the vendor's format).
 func (r *benchRun) message(seq int64, payload []byte) *goamqp.Message {
-	m := goamqp.NewMessage(payload)
-	m.ApplicationProperties = map[string]any{"sentAt": time.Now().UnixNano(), "seq": seq}
+	now := time.Now().UnixNano()
+	m := goamqp.NewMessage(stampPayload(payload, now))
+	m.ApplicationProperties = map[string]any{"sentAt": now, "seq": seq}
 	return m
+}
+
+// payloadStamp marks a payload that starts with a send time.
+const payloadStamp = "amqpemuT"
+
+// stampPayload returns a copy of payload starting with payloadStamp and
+// the send time (big-endian nanoseconds), when it is long enough to hold them.
+func stampPayload(payload []byte, sentAt int64) []byte {
+	if len(payload) < len(payloadStamp)+8 {
+		return payload
+	}
+	out := make([]byte, len(payload))
+	n := copy(out, payloadStamp)
+	binary.BigEndian.PutUint64(out[n:], uint64(sentAt))
+	copy(out[n+8:], payload[n+8:])
+	return out
+}
+
+// payloadSentAt reads the send time stampPayload wrote, if any.
+func payloadSentAt(data []byte) (int64, bool) {
+	n := len(payloadStamp)
+	if len(data) < n+8 || string(data[:n]) != payloadStamp {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(data[n:])), true
 }
 
 func (r *benchRun) startReceivers(ctx, rctx context.Context, receivers []*goamqp.Receiver) <-chan struct{} {
@@ -454,10 +483,12 @@ func (r *benchRun) admit() bool {
 
 // record notes a received message's latency and arrival time. Messages
 // the broker rewrote into the vendor format (sent to a device topic) carry
-// no sentAt; their generateTime, set at ingest with millisecond precision,
-// times them instead.
+// no sentAt property; the send time stamped in their payload times them, or
+// else their generateTime (set at ingest, millisecond precision).
 func (r *benchRun) record(m *goamqp.Message, now time.Time, h *histogram) {
 	if sentAt, ok := m.ApplicationProperties["sentAt"].(int64); ok {
+		h.Record(now.UnixNano() - sentAt)
+	} else if sentAt, ok := payloadSentAt(m.GetData()); ok {
 		h.Record(now.UnixNano() - sentAt)
 	} else if gt, ok := m.ApplicationProperties["generateTime"].(int64); ok {
 		h.Record(max(now.UnixNano()-gt*int64(time.Millisecond), 0))

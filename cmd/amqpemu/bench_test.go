@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -441,5 +442,23 @@ func TestBenchSummaryText(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The send time rides in the payload too, as device topics keep only it.
+func TestPayloadStamp(t *testing.T) {
+	payload := bytes.Repeat([]byte{'x'}, 32)
+	stamped := stampPayload(payload, 1234567890123)
+	if at, ok := payloadSentAt(stamped); !ok || at != 1234567890123 || len(stamped) != 32 || !bytes.Equal(stamped[16:], payload[16:]) {
+		t.Fatalf("stamped %q: %d %v", stamped, at, ok)
+	}
+	if payload[0] != 'x' {
+		t.Fatal("the shared payload was changed")
+	}
+	if short := stampPayload([]byte("tiny"), 1); string(short) != "tiny" {
+		t.Fatalf("short payload became %q", short)
+	}
+	if _, ok := payloadSentAt(payload); ok {
+		t.Fatal("an unstamped payload was read as stamped")
 	}
 }
