@@ -5,11 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/amqpemu/amqpemu/internal/connset"
 )
 
 // Config sets up a Server. Zero fields take the defaults noted.
@@ -110,12 +111,8 @@ type Server struct {
 	log    zerolog.Logger
 	nextID atomic.Uint64
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	closing   bool
-	quit      chan struct{} // closed by Shutdown: connections send close and end
-	wg        sync.WaitGroup
+	conns connset.Set[*conn]
+	quit  chan struct{} // closed by Shutdown: connections send close and end
 }
 
 // NewServer returns a server for cfg. It panics if cfg.Backend is nil.
@@ -124,13 +121,7 @@ func NewServer(cfg Config) *Server {
 		panic("amqp: Config.Backend is nil")
 	}
 	cfg.setDefaults()
-	return &Server{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		listeners: make(map[net.Listener]struct{}),
-		conns:     make(map[*conn]struct{}),
-		quit:      make(chan struct{}),
-	}
+	return &Server{cfg: cfg, log: cfg.Logger, quit: make(chan struct{})}
 }
 
 // ListenAndServe listens on addr (TCP) and serves until Shutdown.
@@ -153,108 +144,30 @@ func (s *Server) ListenAndServeTLS(addr string, cfg *tls.Config) error {
 
 // Serve accepts connections on ln until Shutdown or an accept error.
 func (s *Server) Serve(ln net.Listener) error {
-	if !s.track(ln) {
-		ln.Close()
-		return ErrServerClosed
+	if err := s.conns.Serve(ln, s.startConn); err != connset.ErrClosed {
+		return err
 	}
-	defer s.untrack(ln)
-	var delay time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay) // back off on EMFILE and the like, as net/http does
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.startConn(nc)
-	}
-}
-
-func (s *Server) track(ln net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.listeners[ln] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(ln net.Listener) {
-	s.mu.Lock()
-	delete(s.listeners, ln)
-	s.mu.Unlock()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
+	return ErrServerClosed
 }
 
 func (s *Server) startConn(nc net.Conn) {
 	c := newConn(s, nc, s.nextID.Add(1))
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	s.cfg.Observer.ConnectionOpened()
-	go func() {
-		defer s.wg.Done()
+	s.conns.Go(c, nc, func() {
+		s.cfg.Observer.ConnectionOpened()
 		defer s.cfg.Observer.ConnectionClosed()
 		c.serve()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
+	})
 }
 
 // ConnCount is the number of open connections.
-func (s *Server) ConnCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
+func (s *Server) ConnCount() int { return s.conns.Len() }
 
 // Shutdown stops accepting, sends every connection a close frame
 // (amqp:connection:forced) and waits for them to end or ctx to expire, after
 // which the remaining sockets are closed. It is safe to call more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.closing {
-		s.closing = true
+	if _, first := s.conns.Close(); first {
 		close(s.quit)
 	}
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	s.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.nc.Close()
-		}
-		s.mu.Unlock()
-		<-done
-		return ctx.Err()
-	}
+	return s.conns.Wait(ctx)
 }

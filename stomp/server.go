@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/amqpemu/amqpemu/broker"
 	"github.com/rs/zerolog"
+
+	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/connset"
 )
 
 // Config sets up a Server. Zero fields take the defaults noted.
@@ -93,11 +94,7 @@ type Server struct {
 	log    zerolog.Logger
 	nextID atomic.Uint64
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	conns     map[*conn]struct{}
-	closing   bool
-	wg        sync.WaitGroup // one per connection
+	conns connset.Set[*conn]
 }
 
 // NewServer returns a server for cfg. It panics if cfg.Broker is nil.
@@ -106,118 +103,38 @@ func NewServer(cfg Config) *Server {
 		panic("stomp: Config.Broker is nil")
 	}
 	cfg.setDefaults()
-	return &Server{cfg: cfg, log: cfg.Logger, listeners: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{})}
+	return &Server{cfg: cfg, log: cfg.Logger}
 }
 
 // Serve accepts connections on ln until Shutdown or an accept error. For
 // STOMP over TLS pass a listener from tls.NewListener.
 func (s *Server) Serve(ln net.Listener) error {
-	if !s.track(ln) {
-		ln.Close()
-		return ErrServerClosed
+	if err := s.conns.Serve(ln, s.startConn); err != connset.ErrClosed {
+		return err
 	}
-	defer s.untrack(ln)
-	var delay time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.isClosing() {
-				return ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay) // back off on EMFILE and the like, as net/http does
-				continue
-			}
-			return err
-		}
-		delay = 0
-		s.startConn(nc)
-	}
-}
-
-func (s *Server) track(ln net.Listener) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.listeners[ln] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(ln net.Listener) {
-	s.mu.Lock()
-	delete(s.listeners, ln)
-	s.mu.Unlock()
-}
-
-func (s *Server) isClosing() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closing
+	return ErrServerClosed
 }
 
 func (s *Server) startConn(nc net.Conn) {
 	c := newConn(s, nc, s.nextID.Add(1))
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		nc.Close()
-		return
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	s.cfg.Observer.Connected()
-	go func() {
-		defer s.wg.Done()
+	s.conns.Go(c, nc, func() {
+		s.cfg.Observer.Connected()
 		defer s.cfg.Observer.Disconnected()
 		c.serve()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
+	})
 }
 
 // ConnCount is the number of open connections.
-func (s *Server) ConnCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
+func (s *Server) ConnCount() int { return s.conns.Len() }
 
 // Shutdown stops accepting, sends every connection an ERROR frame ("server
 // shutting down"), hands what they held unacknowledged back to the broker
 // and waits for them to close, or for ctx to expire, after which the
 // remaining sockets are closed. It is safe to call more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	for ln := range s.listeners {
-		ln.Close()
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
+	open, _ := s.conns.Close()
+	for _, c := range open {
 		c.stop(msgShuttingDown)
 	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.nc.Close()
-		}
-		s.mu.Unlock()
-		<-done
-		return ctx.Err()
-	}
+	return s.conns.Wait(ctx)
 }
