@@ -41,18 +41,7 @@ func BenchmarkAmqpemuDrain(b *testing.B) {
 		}
 		defer pprof.StopCPUProfile() // runs before f.Close
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.StartTimer()
-	cpu := startCPUMeter()
-	start := time.Now()
-	if err := e.drain(b.N); err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	cpu.report(b)
+	timeDrain(b, e.drain)
 	// The server's socket calls over the whole benchmark, set-up included
 	// (a few dozen frames): how well its writer batches.
 	w, wb, r := e.ln.writes.Load(), e.ln.written.Load(), e.ln.reads.Load()

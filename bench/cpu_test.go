@@ -73,3 +73,20 @@ func readProcStat() (busy, steal float64, ok bool) {
 	busy = v[0] + v[1] + v[2] + v[5] + v[6]
 	return busy, v[7], true
 }
+
+// timeDrain times drain (b.N messages) alone and reports msgs/s and the CPU
+// figures: the set-up before it and the checks after it are not timed.
+func timeDrain(b *testing.B, drain func(n int) error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.StartTimer()
+	cpu := startCPUMeter()
+	start := time.Now()
+	if err := drain(b.N); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	cpu.report(b)
+}

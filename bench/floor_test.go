@@ -35,18 +35,7 @@ func BenchmarkClientFloorDrain(b *testing.B) {
 	go srv.Serve(ln)
 	defer srv.Shutdown(ctx)
 	e := &amqpemuEnv{ln: ln, receivers: attachReceivers(b, ctx, ln.Addr().String(), "q")}
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.StartTimer()
-	cpu := startCPUMeter()
-	start := time.Now()
-	if err := e.drain(b.N); err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	cpu.report(b)
+	timeDrain(b, e.drain)
 	b.ReportMetric(float64(ln.writes.Load())/float64(b.N), "srv-writes/msg")
 }
 

@@ -66,18 +66,7 @@ type drainFunc func(tb testing.TB, s *server.Server, n int, brokerShaped bool) e
 func jsDrain(b *testing.B, brokerShaped bool, drain drainFunc) {
 	b.StopTimer()
 	e := setupJetStream(b, b.N, brokerShaped)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.StartTimer()
-	cpu := startCPUMeter()
-	start := time.Now()
-	if err := drain(b, e.s, b.N, brokerShaped); err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	cpu.report(b)
+	timeDrain(b, func(n int) error { return drain(b, e.s, n, brokerShaped) })
 	// Not timed: every message was delivered once and its ack arrived.
 	checkDrained(b, e.str, uint64(b.N))
 }

@@ -27,18 +27,7 @@ func BenchmarkRabbitMQDrain(b *testing.B) {
 	url := rabbitURL(b)
 	b.StopTimer()
 	e := setupRabbit(b, url, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.StartTimer()
-	cpu := startCPUMeter()
-	start := time.Now()
-	if err := e.drain(b.N); err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	cpu.report(b)
+	timeDrain(b, e.drain)
 	e.checkDrained(b)
 }
 
