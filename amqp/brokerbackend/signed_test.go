@@ -177,3 +177,36 @@ func waitMembers(t *testing.T, b *broker.Broker, id string, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Qpid JMS consumes with a prefetch of 1000: a signed receiver granting
+// credit 1000 gets a backlog larger than that, every message once.
+func TestSignedReceiverCredit1000(t *testing.T) {
+	e := startSigned(t, 0)
+	ids := e.publish(t, 1500)
+	conn, err := dialSigned(t, e, signedUser(t, "jms-1", broker.DefaultGroupID, signedSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, _ := conn.NewSession(ctxT(t), nil)
+	rcv, err := sess.NewReceiver(ctxT(t), "default", &goamqp.ReceiverOptions{Credit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[any]bool{}
+	for range ids {
+		m, err := rcv.Receive(ctxT(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[m.ApplicationProperties["messageId"]] {
+			t.Fatalf("%v delivered twice", m.ApplicationProperties["messageId"])
+		}
+		seen[m.ApplicationProperties["messageId"]] = true
+		rcv.AcceptMessage(ctxT(t), m)
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			t.Fatalf("%s never delivered", id)
+		}
+	}
+}
