@@ -31,6 +31,8 @@ type Broker struct {
 	groups jetstream.KeyValue
 	subs   jetstream.KeyValue
 
+	subCache *subCache // the subscriptions bucket, for routing at ingest
+
 	ncClosed chan struct{} // closed by the NATS connection's ClosedHandler
 
 	mu       sync.Mutex
@@ -48,7 +50,7 @@ type Broker struct {
 func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	cfg.setDefaults()
 	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool), ncClosed: make(chan struct{}),
-		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{})}
+		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{}), subCache: newSubCache()}
 	go b.ackLoop()
 	if err := b.connect(); err != nil {
 		b.shutdownServer()
@@ -113,7 +115,7 @@ func (b *Broker) setup(ctx context.Context) error {
 	b.js = js
 	b.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:      streamName,
-		Subjects:  []string{"dev.>", "queue.>"},
+		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>"},
 		Retention: jetstream.LimitsPolicy,
 		Storage:   jetstream.FileStorage,
 		Discard:   jetstream.DiscardOld,
@@ -129,6 +131,9 @@ func (b *Broker) setup(ctx context.Context) error {
 	}
 	if b.subs, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: subsBucket, Storage: jetstream.FileStorage}); err != nil {
 		return fmt.Errorf("creating subscriptions bucket: %w", err)
+	}
+	if err := b.watchSubscriptions(ctx); err != nil {
+		return fmt.Errorf("reading subscriptions: %w", err)
 	}
 	if err := b.ensureDefaultGroup(ctx); err != nil {
 		return err

@@ -261,7 +261,7 @@ func TestClearAndReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{other.ID}}); err != nil {
+	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{other.ID, DefaultGroupID}}); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, b, "pk1", 4)
@@ -520,4 +520,54 @@ func TestMessageFieldsRoundTrip(t *testing.T) {
 		}
 		m.Settle(d.Token, Ack)
 	}
+}
+
+// DEFAULT_GROUP gets a product's messages out of the box and while its
+// subscription names it (for the kinds it lists), not once the
+// subscription leaves it out; a restart keeps the routing.
+func TestDefaultGroupFollowsSubscription(t *testing.T) {
+	dir := t.TempDir()
+	b := openBroker(t, dir)
+	ctx := ctxT(t)
+	g, err := b.CreateGroup(ctx, "only_mine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, "pk1", 1) // no subscription: DEFAULT_GROUP only
+	waitBacklog(t, b, DefaultGroupID, 1)
+
+	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{g.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, "pk1", 2)
+	// g also gets the first message: a subscription adds a product from the
+	// group's position, which was before it.
+	waitBacklog(t, b, g.ID, 3)
+	waitBacklog(t, b, DefaultGroupID, 1) // not for DEFAULT_GROUP any more
+
+	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{g.ID, DefaultGroupID}, Kinds: []string{KindData}}); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, "pk1", 1)
+	if _, err := b.Publish(ctx, DeviceMessage{ProductKey: "pk1", DeviceName: "d", Kind: KindStatus}); err != nil {
+		t.Fatal(err)
+	}
+	waitBacklog(t, b, DefaultGroupID, 2) // the data message, not the status one
+	waitBacklog(t, b, g.ID, 4)
+
+	if err := b.SetSubscription(ctx, "pk1", Subscription{Groups: []string{g.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close(ctx)
+	b = openBroker(t, dir)
+	publish(t, b, "pk1", 1)
+	waitBacklog(t, b, g.ID, 5)
+	waitBacklog(t, b, DefaultGroupID, 2) // the restarted broker routes alike
+
+	if err := b.DeleteSubscription(ctx, "pk1"); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, b, "pk1", 1)
+	waitBacklog(t, b, DefaultGroupID, 3)
+	waitBacklog(t, b, g.ID, 0) // without a subscription the group selects nothing
 }

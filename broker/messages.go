@@ -56,7 +56,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 	ids := make([]string, 0, len(msgs))
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for i, m := range norm {
-		f, err := b.js.PublishMsgAsync(toNATS(m), jetstream.WithMsgID(m.MessageID))
+		f, err := b.js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
@@ -142,18 +142,21 @@ func subjectToken(s string) string {
 	return sb.String()
 }
 
-// deviceSubject is where a device message is stored: dev.<kind>.<pk>.<dn>.
-func deviceSubject(m DeviceMessage) string {
-	return "dev." + m.Kind + "." + subjectToken(m.ProductKey) + "." + subjectToken(m.DeviceName)
+// deviceSubject is where a device message is stored: <root>.<kind>.<pk>.<dn>
+// (roots: routing.go).
+func deviceSubject(root string, m DeviceMessage) string {
+	return root + "." + m.Kind + "." + subjectToken(m.ProductKey) + "." + subjectToken(m.DeviceName)
 }
 
-// deviceFilter selects one kind of one product's messages.
-func deviceFilter(kind, productKey string) string {
-	return "dev." + kind + "." + subjectToken(productKey) + ".*"
+// deviceFilters select one kind of one product's messages, under both roots.
+func deviceFilters(kind, productKey string) []string {
+	rest := "." + kind + "." + subjectToken(productKey) + ".*"
+	return []string{rootDefault + rest, rootSubscribed + rest}
 }
 
-func toNATS(m DeviceMessage) *nats.Msg {
-	msg := nats.NewMsg(deviceSubject(m))
+// toNATS builds the stored form of m, routed by the product's subscription.
+func (b *Broker) toNATS(m DeviceMessage) *nats.Msg {
+	msg := nats.NewMsg(deviceSubject(b.rootFor(m.Kind, m.ProductKey), m))
 	msg.Data = m.Payload
 	if m.Topic != defaultTopic(m.ProductKey, m.DeviceName) {
 		msg.Header.Set(hdrTopic, m.Topic)
@@ -167,7 +170,7 @@ func toNATS(m DeviceMessage) *nats.Msg {
 // fromNATS rebuilds the device message stored in msg at time stored.
 func fromNATS(msg jetstream.Msg, stored time.Time) DeviceMessage {
 	m := DeviceMessage{Payload: msg.Data(), GenerateTime: stored}
-	// dev.<kind>.<pk>.<dn>: escaped tokens hold no '.'.
+	// <root>.<kind>.<pk>.<dn>: escaped tokens hold no '.'.
 	if parts := strings.SplitN(msg.Subject(), ".", 4); len(parts) == 4 {
 		m.Kind, m.ProductKey, m.DeviceName = parts[1], unescapeToken(parts[2]), unescapeToken(parts[3])
 	}

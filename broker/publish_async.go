@@ -20,7 +20,7 @@ func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error)
 	if err != nil {
 		return "", err
 	}
-	f, err := b.js.PublishMsgAsync(toNATS(m), jetstream.WithMsgID(m.MessageID))
+	f, err := b.js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
 	if err != nil {
 		return "", err
 	}

@@ -55,10 +55,15 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 		return err
 	}
 	data, _ := json.Marshal(s)
-	if _, err := b.subs.Put(ctx, productKey, data); err != nil {
+	rev, err := b.subs.Put(ctx, productKey, data)
+	if err != nil {
 		return fmt.Errorf("storing subscription: %w", err)
 	}
-	return b.syncConsumers(ctx, append(slices.Clone(old.Groups), s.Groups...))
+	if err := b.syncConsumers(ctx, append(slices.Clone(old.Groups), s.Groups...)); err != nil {
+		return err
+	}
+	// Route ingest by the new subscription before saying it is in place.
+	return b.subCache.waitFor(ctx, rev)
 }
 
 // Subscription returns a product's subscription (empty when it has none).
@@ -86,7 +91,10 @@ func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) erro
 	if err := b.subs.Delete(ctx, productKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return err
 	}
-	return b.syncConsumers(ctx, old.Groups)
+	if err := b.syncConsumers(ctx, old.Groups); err != nil {
+		return err
+	}
+	return b.subCache.waitGone(ctx, productKey)
 }
 
 // subscriptions returns every product's subscription.
@@ -125,7 +133,7 @@ func (b *Broker) productsOf(ctx context.Context, id string) ([]string, error) {
 // filters returns the subjects group id's consumer selects.
 func (b *Broker) filters(ctx context.Context, id string) ([]string, error) {
 	if id == DefaultGroupID {
-		return []string{"dev.>"}, nil // every device message, out of the box
+		return []string{rootDefault + ".>"}, nil // routing.go decides what DEFAULT_GROUP gets
 	}
 	all, err := b.subscriptions(ctx)
 	if err != nil {
@@ -137,7 +145,7 @@ func (b *Broker) filters(ctx context.Context, id string) ([]string, error) {
 			continue
 		}
 		for _, k := range s.Kinds {
-			out = append(out, deviceFilter(k, pk))
+			out = append(out, deviceFilters(k, pk)...)
 		}
 	}
 	if len(out) == 0 {

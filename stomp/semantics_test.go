@@ -245,7 +245,7 @@ func TestTwoGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.b.SetSubscription(ctx, "pk2", broker.Subscription{Groups: []string{g.ID}}); err != nil {
+	if err := e.b.SetSubscription(ctx, "pk2", broker.Subscription{Groups: []string{g.ID, broker.DefaultGroupID}}); err != nil {
 		t.Fatal(err)
 	}
 	var clients []*client
