@@ -207,9 +207,11 @@ const (
 // more messages pending (a backlog), it gathers up to holdMax of them so
 // each member gets its share in one go and its connection writes them in
 // one syscall; a message with nothing pending behind it (real-time
-// traffic) goes out at once.
+// traffic) goes out at once. The first message of a batch says how many
+// follow, so metadata is read once per batch, not per message.
 func (g *group) dispatchFetched(in <-chan jetstream.Msg) {
 	held := make([]jetstream.Msg, 0, holdMax)
+	want := 1 // messages to gather before dispatching
 	timer := time.NewTimer(holdWait)
 	timer.Stop()
 	defer timer.Stop()
@@ -231,13 +233,15 @@ func (g *group) dispatchFetched(in <-chan jetstream.Msg) {
 			break
 		}
 		held = append(held, msg)
-		switch {
-		case len(held) >= holdMax || !morePending(msg):
+		if len(held) == 1 {
+			if want = min(holdMax, 1+pendingBehind(msg)); want > 1 {
+				timer.Reset(holdWait)
+			}
+		}
+		if len(held) >= want {
 			timer.Stop()
 			g.dispatch(held)
 			held = held[:0]
-		case len(held) == 1:
-			timer.Reset(holdWait)
 		}
 	}
 	if len(held) > 0 {
@@ -245,10 +249,13 @@ func (g *group) dispatchFetched(in <-chan jetstream.Msg) {
 	}
 }
 
-// morePending reports whether the consumer has messages waiting behind msg.
-func morePending(msg jetstream.Msg) bool {
+// pendingBehind is how many messages the consumer has waiting behind msg.
+func pendingBehind(msg jetstream.Msg) int {
 	meta, err := msg.Metadata()
-	return err == nil && meta.NumPending > 0
+	if err != nil {
+		return 0
+	}
+	return int(min(meta.NumPending, holdMax))
 }
 
 // wanted is how many messages to pull: the members' credit not covered by
