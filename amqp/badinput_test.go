@@ -545,12 +545,14 @@ func neverReads(t *testing.T, ts *testServer) {
 	if a, _ := expectBody[*frames.Attach](t, p); a.Source == nil {
 		t.Fatalf("attach refused: %v", a)
 	}
+	// Counted before the credit is granted: a busy machine may run the
+	// server up to its stall before this goroutine looks again.
+	start := ts.backend.Stats().Delivered
 	zero, credit := uint32(0), uint32(n)
 	p.send(t, 0, &frames.Flow{NextIncomingID: &zero, IncomingWindow: 1 << 30, OutgoingWindow: 5000,
 		Handle: zero32(), DeliveryCount: &zero, LinkCredit: &credit})
 	// From here on the peer reads nothing. Wait until the server stops
 	// taking messages from the queue: the count stays put for 300 ms.
-	start := ts.backend.Stats().Delivered
 	last, since := start, time.Now()
 	pollUntil(t, 15*time.Second, "the server to stall", func() bool {
 		d := ts.backend.Stats().Delivered
