@@ -223,3 +223,6 @@ func (l natsLogger) Fatalf(format string, v ...any)  { l.log.Error().Msgf(format
 func (l natsLogger) Errorf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
 func (l natsLogger) Debugf(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
 func (l natsLogger) Tracef(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
+
+// Healthy reports whether the engine connection is up.
+func (b *Broker) Healthy() bool { return !b.isClosed() && b.nc.IsConnected() }

@@ -380,7 +380,7 @@ func TestBadDeviceMessages(t *testing.T) {
 	for _, m := range []DeviceMessage{
 		{DeviceName: "d"},
 		{ProductKey: "pk", DeviceName: "has space"},
-		{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, MaxPayload+1)},
+		{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, DefaultMaxMessageSize+1)},
 	} {
 		if _, err := b.Publish(ctxT(t), m); !errors.Is(err, ErrInvalidMessage) {
 			t.Errorf("%+v: %v", m.DeviceName, err)

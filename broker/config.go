@@ -14,6 +14,9 @@ type Config struct {
 	AckTimeout time.Duration // unsettled past this is redelivered; default 30 s
 	MaxGroups  int           // default 1000
 	MaxMembers int           // online clients per group; default 64
+	// MaxMessageSize bounds a device message's payload and a generic
+	// queue's message; default DefaultMaxMessageSize (256 KiB).
+	MaxMessageSize int
 	Logger     zerolog.Logger
 	// Observer, if set, is told of every delivery and settlement (metrics).
 	Observer Observer
@@ -38,6 +41,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.AckTimeout, 30*time.Second)
 	orDefault(&c.MaxGroups, 1000)
 	orDefault(&c.MaxMembers, 64)
+	orDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
 	if c.Observer == nil {
 		c.Observer = noObserver{}
 	}

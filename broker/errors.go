@@ -13,5 +13,8 @@ var (
 	ErrTooManyMembers   = errors.New("consumer group has the maximum number of online clients")
 	ErrInvalidMessage   = errors.New("invalid device message")
 	ErrInvalidArgument  = errors.New("invalid argument")
+	ErrMessageTooLarge  = errors.New("message too large")
+	ErrInvalidName      = errors.New("invalid identifier")
+	ErrUnavailable      = errors.New("engine unavailable")
 	ErrClosed           = errors.New("broker closed")
 )

@@ -15,8 +15,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// MaxPayload is the vendor's message size limit.
-const MaxPayload = 256 << 10
+// DefaultMaxMessageSize is the vendor's message size limit, the default of
+// Config.MaxMessageSize.
+const DefaultMaxMessageSize = 256 << 10
 
 // DeviceMessage is a message a device sent, as forwarded to consumer groups.
 type DeviceMessage struct {
@@ -47,7 +48,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 	// Check the whole batch first: a bad message stores none of it.
 	norm := make([]DeviceMessage, len(msgs))
 	for i := range msgs {
-		m, err := normalize(msgs[i])
+		m, err := b.normalize(msgs[i])
 		if err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
@@ -76,7 +77,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 }
 
 // normalize validates m and fills in its defaults.
-func normalize(m DeviceMessage) (DeviceMessage, error) {
+func (b *Broker) normalize(m DeviceMessage) (DeviceMessage, error) {
 	if err := checkToken("productKey", m.ProductKey); err != nil {
 		return m, err
 	}
@@ -92,8 +93,8 @@ func normalize(m DeviceMessage) (DeviceMessage, error) {
 	if m.Topic == "" {
 		m.Topic = defaultTopic(m.ProductKey, m.DeviceName)
 	}
-	if len(m.Payload) > MaxPayload {
-		return m, fmt.Errorf("%w: payload of %d bytes exceeds %d", ErrInvalidMessage, len(m.Payload), MaxPayload)
+	if err := b.checkSize(len(m.Payload)); err != nil {
+		return m, err
 	}
 	if m.MessageID == "" {
 		m.MessageID = newMessageID()
@@ -195,3 +196,15 @@ func unescapeToken(s string) string {
 	}
 	return s
 }
+
+// checkSize refuses a message of n bytes over the configured limit.
+func (b *Broker) checkSize(n int) error {
+	if n > b.cfg.MaxMessageSize {
+		return fmt.Errorf("%w: %d bytes exceed the limit of %d", ErrMessageTooLarge, n, b.cfg.MaxMessageSize)
+	}
+	return nil
+}
+
+// MaxMessageSize is the largest message (payload, or a generic queue's
+// whole message) the broker stores; front ends advertise and enforce it.
+func (b *Broker) MaxMessageSize() int { return b.cfg.MaxMessageSize }

@@ -16,7 +16,7 @@ type pubWait struct {
 // called (from the broker's ack goroutine) once JetStream has stored it, or
 // with the error. It returns the message id, or an error for a bad message.
 func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error) {
-	m, err := normalize(m)
+	m, err := b.normalize(m)
 	if err != nil {
 		return "", err
 	}
