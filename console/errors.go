@@ -20,6 +20,8 @@ const (
 	CodeTooManyClients   = "TooManyClients"
 	CodeInvalidMessage   = "InvalidMessage"
 	CodeInvalidArgument  = "InvalidArgument"
+	CodeInvalidName      = "InvalidName"
+	CodeMessageTooLarge  = "MessageTooLarge"
 	CodeInvalidJSON      = "InvalidJSON"
 	CodeUnknownField     = "UnknownField"
 	CodeBodyTooLarge     = "BodyTooLarge"
@@ -66,7 +68,10 @@ var sentinels = []struct {
 	{broker.ErrTooManyMembers, http.StatusConflict, CodeTooManyClients},
 	{broker.ErrInvalidMessage, http.StatusBadRequest, CodeInvalidMessage},
 	{broker.ErrInvalidArgument, http.StatusBadRequest, CodeInvalidArgument},
+	{broker.ErrInvalidName, http.StatusBadRequest, CodeInvalidName},
+	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
+	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, CodeTimeout},
 	{context.Canceled, http.StatusServiceUnavailable, CodeUnavailable},
 }

@@ -28,6 +28,9 @@ func TestErrorFor(t *testing.T) {
 		{"too many members", wrap(broker.ErrTooManyMembers), http.StatusConflict, CodeTooManyClients, false},
 		{"invalid message", wrap(broker.ErrInvalidMessage), http.StatusBadRequest, CodeInvalidMessage, false},
 		{"invalid argument", wrap(broker.ErrInvalidArgument), http.StatusBadRequest, CodeInvalidArgument, false},
+		{"invalid name", wrap(broker.ErrInvalidName), http.StatusBadRequest, CodeInvalidName, false},
+		{"message too large", wrap(broker.ErrMessageTooLarge), http.StatusRequestEntityTooLarge, CodeMessageTooLarge, false},
+		{"engine unavailable", wrap(broker.ErrUnavailable), http.StatusServiceUnavailable, CodeUnavailable, false},
 		{"closed", wrap(broker.ErrClosed), http.StatusServiceUnavailable, CodeUnavailable, false},
 		{"deadline", wrap(context.DeadlineExceeded), http.StatusGatewayTimeout, CodeTimeout, false},
 		{"canceled", wrap(context.Canceled), http.StatusServiceUnavailable, CodeUnavailable, false},
@@ -59,7 +62,7 @@ func TestEverySentinelMapped(t *testing.T) {
 	for _, err := range []error{
 		broker.ErrGroupNotFound, broker.ErrGroupExists, broker.ErrInvalidGroupName, broker.ErrTooManyGroups,
 		broker.ErrDefaultGroup, broker.ErrGroupInUse, broker.ErrTooManyMembers, broker.ErrInvalidMessage,
-		broker.ErrInvalidArgument, broker.ErrClosed,
+		broker.ErrInvalidArgument, broker.ErrClosed, broker.ErrInvalidName, broker.ErrMessageTooLarge, broker.ErrUnavailable,
 	} {
 		if _, internal := errorFor(err); internal {
 			t.Errorf("%v maps to 500", err)

@@ -270,7 +270,7 @@ func TestBadRequests(t *testing.T) {
 		{"string body", "POST", "/api/v1/messages", `"hello"`, 400, console.CodeInvalidJSON},
 		{"too many messages", "POST", "/api/v1/messages", tooMany, 413, console.CodeTooManyMessages},
 		{"oversized body", "POST", "/api/v1/messages", huge, 413, console.CodeBodyTooLarge},
-		{"payload over 256 KiB", "POST", "/api/v1/messages", `{"productKey":"p","deviceName":"d","payload":"` + strings.Repeat("x", broker.DefaultMaxMessageSize+1) + `"}`, 400, console.CodeInvalidMessage},
+		{"payload over 256 KiB", "POST", "/api/v1/messages", `{"productKey":"p","deviceName":"d","payload":"` + strings.Repeat("x", broker.DefaultMaxMessageSize+1) + `"}`, 413, console.CodeMessageTooLarge},
 
 		// Routing.
 		{"wrong method on messages", "GET", "/api/v1/messages", "", 405, console.CodeMethodNotAllowed},
