@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
 
@@ -22,59 +21,61 @@ const (
 
 // Broker is the consumer-group engine. Lock order: Broker.mu before group.mu.
 type Broker struct {
-	cfg    Config
-	log    zerolog.Logger
-	ns     *server.Server // nil with an external NATS
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	groups jetstream.KeyValue
-	subs   jetstream.KeyValue
+	cfg Config
+	log zerolog.Logger
+	ns  *server.Server // nil with an external NATS
+
+	// eng is the current engine connection; supervise replaces it when
+	// the connection is lost for good.
+	eng atomic.Pointer[engine]
 
 	subCache *subCache // the subscriptions bucket, for routing at ingest
-
-	ncClosed chan struct{} // closed by the NATS connection's ClosedHandler
 
 	mu       sync.Mutex
 	runtimes map[string]*group // live dispatchers by durable consumer name
 	queues   map[string]bool   // generic queues whose consumer exists
 
-	acks     chan pubWait  // asynchronous publishes awaiting their ack, in order
-	quit     chan struct{} // closed by Close: stops ackLoop
-	acksDone chan struct{}
-	closed   bool
+	acks      chan pubWait  // asynchronous publishes awaiting their ack, in order
+	quit      chan struct{} // closed by Close: stops ackLoop and supervise
+	acksDone  chan struct{}
+	superDone chan struct{}
+	closed    bool
 }
 
 // Open starts the embedded JetStream server (or connects to cfg.NATSURL) and
 // makes sure the stream, the KV buckets and DEFAULT_GROUP exist.
 func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	cfg.setDefaults()
-	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool), ncClosed: make(chan struct{}),
-		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{}), subCache: newSubCache()}
+	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool),
+		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{}),
+		superDone: make(chan struct{}), subCache: newSubCache()}
 	go b.ackLoop()
-	if err := b.connect(); err != nil {
-		b.shutdownServer()
-		close(b.quit)
-		<-b.acksDone
-		return nil, err
+	e, err := b.start()
+	if err == nil {
+		b.eng.Store(e)
+		err = b.setup(ctx)
 	}
-	if err := b.setup(ctx); err != nil {
+	if err != nil {
+		close(b.superDone)
 		b.Close(context.Background())
 		return nil, err
 	}
+	go b.supervise()
 	return b, nil
 }
 
-// connect starts the embedded server or dials the external one.
-func (b *Broker) connect() error {
-	if b.cfg.NATSURL != "" {
-		nc, err := nats.Connect(b.cfg.NATSURL, nats.Name("amqpemu"), nats.MaxReconnects(-1), b.onClosed())
-		if err != nil {
-			return fmt.Errorf("connecting to %s: %w", b.cfg.NATSURL, err)
+// start starts the embedded server, or not with an external one, and
+// connects to it.
+func (b *Broker) start() (*engine, error) {
+	if b.cfg.NATSURL == "" {
+		if err := b.startServer(); err != nil {
+			return nil, err
 		}
-		b.nc = nc
-		return nil
 	}
+	return b.dial(context.Background())
+}
+
+func (b *Broker) startServer() error {
 	if b.cfg.DataDir == "" {
 		return errors.New("broker: Config.DataDir is required for the embedded server")
 	}
@@ -99,39 +100,10 @@ func (b *Broker) connect() error {
 	if !ns.ReadyForConnections(10*time.Second) || !ns.JetStreamEnabled() {
 		return fmt.Errorf("embedded JetStream did not start (is %s locked by another amqpemu?)", b.cfg.DataDir)
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("amqpemu"), b.onClosed())
-	if err != nil {
-		return fmt.Errorf("connecting to embedded NATS: %w", err)
-	}
-	b.nc = nc
 	return nil
 }
 
 func (b *Broker) setup(ctx context.Context) error {
-	js, err := jetstream.New(b.nc)
-	if err != nil {
-		return err
-	}
-	b.js = js
-	b.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:      streamName,
-		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>"},
-		Retention: jetstream.LimitsPolicy,
-		Storage:   jetstream.FileStorage,
-		Discard:   jetstream.DiscardOld,
-		MaxAge:    b.cfg.Retention,
-		// Nats-Msg-Id de-duplication keeps a re-sent ingest from doubling.
-		Duplicates: 2 * time.Minute,
-	})
-	if err != nil {
-		return fmt.Errorf("creating stream: %w", err)
-	}
-	if b.groups, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: groupsBucket, Storage: jetstream.FileStorage}); err != nil {
-		return fmt.Errorf("creating groups bucket: %w", err)
-	}
-	if b.subs, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: subsBucket, Storage: jetstream.FileStorage}); err != nil {
-		return fmt.Errorf("creating subscriptions bucket: %w", err)
-	}
 	if err := b.watchSubscriptions(ctx); err != nil {
 		return fmt.Errorf("reading subscriptions: %w", err)
 	}
@@ -150,12 +122,12 @@ func (b *Broker) setup(ctx context.Context) error {
 // them, so each such consumer restarts from its ack floor at once
 // (redelivering, at worst, messages acked above the floor: at-least-once).
 func (b *Broker) recoverInFlight(ctx context.Context) error {
-	lister := b.stream.ListConsumers(ctx)
+	lister := b.e().stream.ListConsumers(ctx)
 	for info := range lister.Info() {
 		if info.NumAckPending == 0 {
 			continue
 		}
-		if _, err := b.js.ResetConsumer(ctx, streamName, info.Name); err != nil {
+		if _, err := b.e().js.ResetConsumer(ctx, streamName, info.Name); err != nil {
 			return fmt.Errorf("handing back in-flight messages of %s: %w", info.Name, err)
 		}
 		b.log.Info().Str("consumer", info.Name).Int("unsettled", info.NumAckPending).Msg("redelivering messages unsettled at the last stop")
@@ -182,15 +154,16 @@ func (b *Broker) Close(ctx context.Context) error {
 	}
 	close(b.quit)
 	<-b.acksDone
-	if b.nc != nil {
+	<-b.superDone
+	if e := b.e(); e != nil {
 		// Drain flushes pending acks; it is asynchronous, so wait for it.
-		if b.nc.Drain() == nil {
+		if e.nc.Drain() == nil {
 			select {
-			case <-b.ncClosed:
+			case <-e.closed:
 			case <-ctx.Done():
 			}
 		}
-		b.nc.Close()
+		e.nc.Close()
 	}
 	b.shutdownServer()
 	return nil
@@ -200,10 +173,6 @@ func (b *Broker) isClosed() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.closed
-}
-
-func (b *Broker) onClosed() nats.Option {
-	return nats.ClosedHandler(func(*nats.Conn) { close(b.ncClosed) })
 }
 
 func (b *Broker) shutdownServer() {
@@ -223,6 +192,3 @@ func (l natsLogger) Fatalf(format string, v ...any)  { l.log.Error().Msgf(format
 func (l natsLogger) Errorf(format string, v ...any)  { l.log.Error().Msgf(format, v...) }
 func (l natsLogger) Debugf(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
 func (l natsLogger) Tracef(format string, v ...any)  { l.log.Trace().Msgf(format, v...) }
-
-// Healthy reports whether the engine connection is up.
-func (b *Broker) Healthy() bool { return !b.isClosed() && b.nc.IsConnected() }

@@ -380,11 +380,14 @@ func TestBadDeviceMessages(t *testing.T) {
 	for _, m := range []DeviceMessage{
 		{DeviceName: "d"},
 		{ProductKey: "pk", DeviceName: "has space"},
-		{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, DefaultMaxMessageSize+1)},
 	} {
 		if _, err := b.Publish(ctxT(t), m); !errors.Is(err, ErrInvalidMessage) {
 			t.Errorf("%+v: %v", m.DeviceName, err)
 		}
+	}
+	big := DeviceMessage{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, DefaultMaxMessageSize+1)}
+	if _, err := b.Publish(ctxT(t), big); !errors.Is(err, ErrMessageTooLarge) {
+		t.Errorf("payload over the limit: %v", err)
 	}
 	// Dots and percent signs in names are escaped, not split into tokens.
 	if _, err := b.Publish(ctxT(t), DeviceMessage{ProductKey: "pk", DeviceName: "a.b%c"}); err != nil {

@@ -17,7 +17,7 @@ type Config struct {
 	// MaxMessageSize bounds a device message's payload and a generic
 	// queue's message; default DefaultMaxMessageSize (256 KiB).
 	MaxMessageSize int
-	Logger     zerolog.Logger
+	Logger         zerolog.Logger
 	// Observer, if set, is told of every delivery and settlement (metrics).
 	Observer Observer
 }

@@ -63,8 +63,12 @@ type group struct {
 	name  string // the durable consumer
 	label string // the group id or queue address, for the Observer
 	log   zerolog.Logger
-	cons  jetstream.Consumer
 	rng   *rand.Rand
+
+	// Owned by run once it starts: the consumer handle and the engine
+	// connection it was made on.
+	cons jetstream.Consumer
+	eng  *engine
 
 	mu       sync.Mutex
 	members  []*Member
@@ -136,12 +140,13 @@ func (b *Broker) runtime(ctx context.Context, name, label string) (*group, error
 	if g := b.runtimes[name]; g != nil {
 		return g, nil
 	}
-	cons, err := b.stream.Consumer(ctx, name)
+	e := b.e()
+	cons, err := e.stream.Consumer(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", name, err)
+		return nil, b.unavailable(fmt.Errorf("consumer %s: %w", name, err))
 	}
 	gctx, cancel := context.WithCancel(context.Background())
-	g := &group{b: b, name: name, label: label, cons: cons, log: b.log.With().Str("group", name).Logger(),
+	g := &group{b: b, name: name, label: label, cons: cons, eng: e, log: b.log.With().Str("group", name).Logger(),
 		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), wake: make(chan struct{}, 1),
 		ctx: gctx, cancel: cancel, done: make(chan struct{})}
 	b.runtimes[name] = g
@@ -179,13 +184,10 @@ func (g *group) run() {
 			}
 			continue
 		}
-		ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
-		batch, err := g.cons.Fetch(want, jetstream.FetchContext(ctx))
+		err := g.refresh()
 		if err == nil {
-			g.dispatchFetched(batch.Messages())
-			err = batch.Error()
+			err = g.pull(want)
 		}
-		cancel()
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
 			g.log.Warn().Err(err).Msg("pull failed")
 			select { // do not spin on a persistent error
@@ -194,6 +196,36 @@ func (g *group) run() {
 			}
 		}
 	}
+}
+
+// pull fetches up to want messages and dispatches them.
+func (g *group) pull(want int) error {
+	ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
+	defer cancel()
+	batch, err := g.cons.Fetch(want, jetstream.FetchContext(ctx))
+	if err != nil {
+		return err
+	}
+	g.dispatchFetched(batch.Messages())
+	return batch.Error()
+}
+
+// refresh moves the dispatcher to a new engine connection after the old
+// one was lost; messages members hold from the old one are redelivered by
+// JetStream after the ack timeout, since their acks cannot reach it.
+func (g *group) refresh() error {
+	e := g.b.e()
+	if e == g.eng {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
+	defer cancel()
+	cons, err := e.stream.Consumer(ctx, g.name)
+	if err != nil {
+		return fmt.Errorf("consumer %s on the new engine connection: %w", g.name, err)
+	}
+	g.cons, g.eng = cons, e
+	return nil
 }
 
 // holdMax and holdWait bound how many messages, and for how long, the

@@ -36,11 +36,11 @@ func ValidateGroupName(name string) error {
 		case unicode.Is(unicode.Han, r):
 			n += 2
 		default:
-			return fmt.Errorf("%w: %q contains %q; use letters, digits, '_' or Chinese characters", ErrInvalidGroupName, name, r)
+			return fmt.Errorf("%w: %s contains %q; use letters, digits, '_' or Chinese characters", ErrInvalidGroupName, quote(name), r)
 		}
 	}
 	if n < 4 || n > 30 {
-		return fmt.Errorf("%w: %q is %d characters long (a Chinese character counts 2); it must be 4 to 30", ErrInvalidGroupName, name, n)
+		return fmt.Errorf("%w: %s is %d characters long (a Chinese character counts 2); it must be 4 to 30", ErrInvalidGroupName, quote(name), n)
 	}
 	return nil
 }
@@ -102,9 +102,9 @@ func (b *Broker) putGroup(ctx context.Context, g Group, create bool) error {
 	data, _ := json.Marshal(g)
 	var err error
 	if create {
-		_, err = b.groups.Create(ctx, g.ID, data)
+		_, err = b.e().groups.Create(ctx, g.ID, data)
 	} else {
-		_, err = b.groups.Put(ctx, g.ID, data)
+		_, err = b.e().groups.Put(ctx, g.ID, data)
 	}
 	if err != nil {
 		return fmt.Errorf("storing group %s: %w", g.ID, err)
@@ -117,12 +117,15 @@ func (b *Broker) Group(ctx context.Context, id string) (Group, error) {
 	if b.isClosed() {
 		return Group{}, ErrClosed
 	}
-	e, err := b.groups.Get(ctx, id)
+	if err := checkGroupID(id); err != nil {
+		return Group{}, err
+	}
+	e, err := b.e().groups.Get(ctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Group{}, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
 	}
 	if err != nil {
-		return Group{}, fmt.Errorf("reading group %s: %w", id, err)
+		return Group{}, b.unavailable(fmt.Errorf("reading group %s: %w", id, err))
 	}
 	var g Group
 	if err := json.Unmarshal(e.Value(), &g); err != nil {
@@ -136,9 +139,9 @@ func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
 	if b.isClosed() {
 		return nil, ErrClosed
 	}
-	lister, err := b.groups.ListKeys(ctx)
+	lister, err := b.e().groups.ListKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, b.unavailable(err)
 	}
 	var out []Group
 	for id := range lister.Keys() {
@@ -180,8 +183,8 @@ func (b *Broker) DeleteGroup(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: remove it from the subscriptions of %s first", ErrGroupInUse, strings.Join(products, ", "))
 	}
 	b.stopRuntime(consumerName(id))
-	if err := b.stream.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := b.e().stream.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("deleting group %s: %w", id, err)
 	}
-	return b.groups.Delete(ctx, id)
+	return b.e().groups.Delete(ctx, id)
 }

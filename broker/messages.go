@@ -45,6 +45,9 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 	if b.isClosed() {
 		return nil, ErrClosed
 	}
+	if !b.Healthy() {
+		return nil, fmt.Errorf("%w: not connected to JetStream; try again", ErrUnavailable)
+	}
 	// Check the whole batch first: a bad message stores none of it.
 	norm := make([]DeviceMessage, len(msgs))
 	for i := range msgs {
@@ -57,9 +60,9 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 	ids := make([]string, 0, len(msgs))
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for i, m := range norm {
-		f, err := b.js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
+		f, err := b.e().js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
 		if err != nil {
-			return nil, fmt.Errorf("message %d: %w", i, err)
+			return nil, b.unavailable(fmt.Errorf("message %d: %w", i, err))
 		}
 		futures = append(futures, f)
 		ids = append(ids, m.MessageID)
@@ -68,9 +71,9 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return nil, fmt.Errorf("message %d not stored: %w", i, err)
+			return nil, b.unavailable(fmt.Errorf("message %d not stored: %w", i, err))
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, b.unavailable(ctx.Err())
 		}
 	}
 	return ids, nil
@@ -78,11 +81,11 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 
 // normalize validates m and fills in its defaults.
 func (b *Broker) normalize(m DeviceMessage) (DeviceMessage, error) {
-	if err := checkToken("productKey", m.ProductKey); err != nil {
-		return m, err
+	if err := checkProductKey(m.ProductKey); err != nil {
+		return m, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	if err := checkToken("deviceName", m.DeviceName); err != nil {
-		return m, err
+	if err := checkDeviceName(m.DeviceName); err != nil {
+		return m, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	if m.Kind == "" {
 		m.Kind = KindData
@@ -92,28 +95,21 @@ func (b *Broker) normalize(m DeviceMessage) (DeviceMessage, error) {
 	}
 	if m.Topic == "" {
 		m.Topic = defaultTopic(m.ProductKey, m.DeviceName)
+	} else if err := checkTopic(m.Topic); err != nil {
+		return m, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	if err := b.checkSize(len(m.Payload)); err != nil {
 		return m, err
 	}
 	if m.MessageID == "" {
 		m.MessageID = newMessageID()
+	} else if err := checkMessageID(m.MessageID); err != nil {
+		return m, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	return m, nil
 }
 
 func defaultTopic(pk, dn string) string { return "/" + pk + "/" + dn + "/user/update" }
-
-// checkToken rejects empty names and characters that would break a subject.
-func checkToken(what, s string) error {
-	if s == "" {
-		return fmt.Errorf("%w: %s is empty", ErrInvalidMessage, what)
-	}
-	if len(s) > 128 || strings.ContainsAny(s, " \t\r\n*>") {
-		return fmt.Errorf("%w: %s %q is longer than 128 bytes or has whitespace, '*' or '>'", ErrInvalidMessage, what, s)
-	}
-	return nil
-}
 
 // newMessageID returns a 19-digit decimal id like the vendor's.
 func newMessageID() string {

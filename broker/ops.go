@@ -39,7 +39,7 @@ func (b *Broker) Reset(ctx context.Context, id string, p Position) error {
 	name := consumerName(id)
 	// Messages the dispatcher holds belong to the old position.
 	b.dropHeld(name)
-	if _, err := b.js.ResetConsumerToSequence(ctx, streamName, name, seq); err != nil {
+	if _, err := b.e().js.ResetConsumerToSequence(ctx, streamName, name, seq); err != nil {
 		return fmt.Errorf("resetting group %s: %w", id, err)
 	}
 	return nil
@@ -47,7 +47,7 @@ func (b *Broker) Reset(ctx context.Context, id string, p Position) error {
 
 // sequenceAt resolves a position to the first stream sequence it delivers.
 func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
-	info, err := b.stream.Info(ctx)
+	info, err := b.e().stream.Info(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -67,7 +67,7 @@ func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
 // ($JS.API.STREAM.MSG.GET with start_time; nats.go has no helper for it).
 func (b *Broker) firstSeqSince(ctx context.Context, t time.Time, last uint64) (uint64, error) {
 	req, _ := json.Marshal(map[string]string{"start_time": t.UTC().Format(time.RFC3339Nano)})
-	resp, err := b.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
+	resp, err := b.e().nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
 	if err != nil {
 		return 0, fmt.Errorf("finding the first message since %v: %w", t, err)
 	}
@@ -109,7 +109,10 @@ func (b *Broker) Backlog(ctx context.Context, id string) (int, error) {
 	if b.isClosed() {
 		return 0, ErrClosed
 	}
-	c, err := b.stream.Consumer(ctx, consumerName(id))
+	if err := checkGroupID(id); err != nil {
+		return 0, err
+	}
+	c, err := b.e().stream.Consumer(ctx, consumerName(id))
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return 0, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
 	}
@@ -139,6 +142,9 @@ func isQueueSubject(s string) bool { return strings.HasPrefix(s, "queue.") }
 
 // JoinQueue adds a member to the generic queue at address, creating it.
 func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo, r Receiver) (*Member, error) {
+	if err := checkAddress(address); err != nil {
+		return nil, err
+	}
 	name := queueName(address)
 	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
 		return nil, err
@@ -150,11 +156,14 @@ func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo,
 // given, once JetStream has acknowledged it. The queue is created (its
 // consumer made) before the first message so nothing sent is missed.
 func (b *Broker) PublishQueue(ctx context.Context, address string, raw []byte) error {
+	if err := b.checkSize(len(raw)); err != nil {
+		return err
+	}
 	if err := b.ensureQueue(address); err != nil {
 		return err
 	}
-	_, err := b.js.PublishMsg(ctx, queueMsg(address, raw))
-	return err
+	_, err := b.e().js.PublishMsg(ctx, queueMsg(address, raw))
+	return b.unavailable(err)
 }
 
 func queueMsg(address string, raw []byte) *nats.Msg {
@@ -163,6 +172,9 @@ func queueMsg(address string, raw []byte) *nats.Msg {
 
 // ensureQueue creates a generic queue's consumer the first time it is used.
 func (b *Broker) ensureQueue(address string) error {
+	if err := checkAddress(address); err != nil {
+		return err
+	}
 	name := queueName(address)
 	b.mu.Lock()
 	known := b.queues[name]

@@ -9,6 +9,7 @@ import (
 // pubWait is one asynchronous publish awaiting JetStream's acknowledgement.
 type pubWait struct {
 	f    jetstream.PubAckFuture
+	lost <-chan struct{} // the engine connection it went out on closed
 	done func(error)
 }
 
@@ -20,31 +21,42 @@ func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error)
 	if err != nil {
 		return "", err
 	}
-	f, err := b.js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
-	if err != nil {
-		return "", err
+	if !b.Healthy() {
+		return "", fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
 	}
-	b.awaitAck(f, done)
+	e := b.e()
+	f, err := e.js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
+	if err != nil {
+		return "", b.unavailable(err)
+	}
+	b.awaitAck(e, f, done)
 	return m.MessageID, nil
 }
 
 // PublishQueueAsync stores a generic queue message like PublishQueue,
 // without blocking the caller.
 func (b *Broker) PublishQueueAsync(address string, raw []byte, done func(error)) error {
+	if err := b.checkSize(len(raw)); err != nil {
+		return err
+	}
+	if !b.Healthy() {
+		return fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
+	}
 	if err := b.ensureQueue(address); err != nil {
 		return err
 	}
-	f, err := b.js.PublishMsgAsync(queueMsg(address, raw))
+	e := b.e()
+	f, err := e.js.PublishMsgAsync(queueMsg(address, raw))
 	if err != nil {
-		return err
+		return b.unavailable(err)
 	}
-	b.awaitAck(f, done)
+	b.awaitAck(e, f, done)
 	return nil
 }
 
-func (b *Broker) awaitAck(f jetstream.PubAckFuture, done func(error)) {
+func (b *Broker) awaitAck(e *engine, f jetstream.PubAckFuture, done func(error)) {
 	select {
-	case b.acks <- pubWait{f: f, done: done}:
+	case b.acks <- pubWait{f: f, lost: e.closed, done: done}:
 	case <-b.quit:
 		done(ErrClosed)
 	}
@@ -77,5 +89,16 @@ func (b *Broker) settlePublish(w pubWait) {
 		w.done(nil)
 	case err := <-w.f.Err():
 		w.done(fmt.Errorf("message not stored: %w", err))
+	case <-w.lost:
+		select {
+		case <-w.f.Ok(): // it arrived just before
+			w.done(nil)
+			return
+		default:
+		}
+		// The acknowledgement may have been lost with the connection: the
+		// sender is told it failed and may resend (ingest de-duplicates
+		// device messages by id).
+		w.done(fmt.Errorf("%w: connection lost before the message was acknowledged", ErrUnavailable))
 	}
 }

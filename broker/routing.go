@@ -70,6 +70,17 @@ func (c *subCache) apply(e jetstream.KeyValueEntry) {
 	c.changed = make(chan struct{})
 }
 
+// replace swaps in the whole bucket, as read when a watch starts (entries
+// deleted while no watch ran are gone from it).
+func (c *subCache) replace(subs map[string]Subscription, rev uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subs = subs
+	c.rev = max(c.rev, rev)
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
 // waitFor waits until the bucket revision rev has been applied.
 func (c *subCache) waitFor(ctx context.Context, rev uint64) error {
 	return c.waitUntil(ctx, func() bool { return c.rev >= rev })
@@ -99,20 +110,29 @@ func (c *subCache) waitUntil(ctx context.Context, done func() bool) error {
 }
 
 // watchSubscriptions fills the cache with the bucket's current entries,
-// then keeps it up to date until the broker closes.
+// then keeps it up to date until the broker closes or the engine
+// connection is lost (supervise then watches again on the new one).
 func (b *Broker) watchSubscriptions(ctx context.Context) error {
-	w, err := b.subs.WatchAll(context.Background())
+	e := b.e()
+	w, err := e.subs.WatchAll(context.Background())
 	if err != nil {
 		return err
 	}
+	current := map[string]Subscription{}
+	var rev uint64
 	for { // current entries, then a nil marker
 		select {
-		case e := <-w.Updates():
-			if e == nil {
-				go b.followSubscriptions(w)
+		case entry := <-w.Updates():
+			if entry == nil {
+				b.subCache.replace(current, rev)
+				go b.followSubscriptions(w, e.closed)
 				return nil
 			}
-			b.subCache.apply(e)
+			rev = max(rev, entry.Revision())
+			var s Subscription
+			if json.Unmarshal(entry.Value(), &s) == nil {
+				current[entry.Key()] = s
+			}
 		case <-ctx.Done():
 			w.Stop()
 			return ctx.Err()
@@ -120,7 +140,7 @@ func (b *Broker) watchSubscriptions(ctx context.Context) error {
 	}
 }
 
-func (b *Broker) followSubscriptions(w jetstream.KeyWatcher) {
+func (b *Broker) followSubscriptions(w jetstream.KeyWatcher, lost <-chan struct{}) {
 	defer w.Stop()
 	for {
 		select {
@@ -131,6 +151,8 @@ func (b *Broker) followSubscriptions(w jetstream.KeyWatcher) {
 			if e != nil {
 				b.subCache.apply(e)
 			}
+		case <-lost:
+			return
 		case <-b.quit:
 			return
 		}

@@ -34,7 +34,7 @@ type Subscription struct {
 // SetSubscription replaces a product's subscription and updates the filters
 // of every group it adds or removes.
 func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subscription) error {
-	if err := checkToken("product key", productKey); err != nil {
+	if err := checkProductKey(productKey); err != nil {
 		return err
 	}
 	if len(s.Kinds) == 0 {
@@ -55,7 +55,7 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 		return err
 	}
 	data, _ := json.Marshal(s)
-	rev, err := b.subs.Put(ctx, productKey, data)
+	rev, err := b.e().subs.Put(ctx, productKey, data)
 	if err != nil {
 		return fmt.Errorf("storing subscription: %w", err)
 	}
@@ -68,12 +68,15 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 
 // Subscription returns a product's subscription (empty when it has none).
 func (b *Broker) Subscription(ctx context.Context, productKey string) (Subscription, error) {
-	e, err := b.subs.Get(ctx, productKey)
+	if err := checkProductKey(productKey); err != nil {
+		return Subscription{}, err
+	}
+	e, err := b.e().subs.Get(ctx, productKey)
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Subscription{}, nil
 	}
 	if err != nil {
-		return Subscription{}, err
+		return Subscription{}, b.unavailable(err)
 	}
 	var s Subscription
 	if err := json.Unmarshal(e.Value(), &s); err != nil {
@@ -88,7 +91,7 @@ func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) erro
 	if err != nil {
 		return err
 	}
-	if err := b.subs.Delete(ctx, productKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := b.e().subs.Delete(ctx, productKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return err
 	}
 	if err := b.syncConsumers(ctx, old.Groups); err != nil {
@@ -99,7 +102,7 @@ func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) erro
 
 // subscriptions returns every product's subscription.
 func (b *Broker) subscriptions(ctx context.Context) (map[string]Subscription, error) {
-	lister, err := b.subs.ListKeys(ctx)
+	lister, err := b.e().subs.ListKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +180,7 @@ func (b *Broker) syncConsumer(ctx context.Context, id string) error {
 }
 
 func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []string) error {
-	_, err := b.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	_, err := b.e().stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:        name,
 		FilterSubjects: filters,
 		// DeliverAll keeps every reset possible (DeliverPolicy is immutable).

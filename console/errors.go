@@ -59,6 +59,8 @@ var sentinels = []struct {
 	status int
 	code   string
 }{
+	{broker.ErrInvalidMessage, http.StatusBadRequest, CodeInvalidMessage}, // first: a bad name in a message is a bad message
+	{broker.ErrInvalidName, http.StatusBadRequest, CodeInvalidName},       // before not-found: an invalid id is both
 	{broker.ErrGroupNotFound, http.StatusNotFound, CodeGroupNotFound},
 	{broker.ErrGroupExists, http.StatusConflict, CodeGroupExists},
 	{broker.ErrInvalidGroupName, http.StatusBadRequest, CodeInvalidGroupName},
@@ -66,9 +68,7 @@ var sentinels = []struct {
 	{broker.ErrDefaultGroup, http.StatusConflict, CodeDefaultGroup},
 	{broker.ErrGroupInUse, http.StatusConflict, CodeGroupInUse},
 	{broker.ErrTooManyMembers, http.StatusConflict, CodeTooManyClients},
-	{broker.ErrInvalidMessage, http.StatusBadRequest, CodeInvalidMessage},
 	{broker.ErrInvalidArgument, http.StatusBadRequest, CodeInvalidArgument},
-	{broker.ErrInvalidName, http.StatusBadRequest, CodeInvalidName},
 	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},

@@ -220,9 +220,11 @@ func TestBadRequests(t *testing.T) {
 	}{
 		// Groups.
 		{"unknown group", "GET", "/api/v1/groups/nosuchgroup", "", 404, console.CodeGroupNotFound},
-		{"unknown group, odd id", "GET", "/api/v1/groups/a.b%20*", "", 404, console.CodeGroupNotFound},
+		{"unknown group, odd id", "GET", "/api/v1/groups/a.b%20*", "", 400, console.CodeInvalidName},
+		{"group id of 5000 characters", "GET", "/api/v1/groups/" + strings.Repeat("a", 5000), "", 400, console.CodeInvalidName},
+		{"clear a group id of 5000 characters", "POST", "/api/v1/groups/" + strings.Repeat("a", 5000) + "/clear", "", 400, console.CodeInvalidName},
 		{"status of unknown group", "GET", "/api/v1/groups/nosuchgroup/status", "", 404, console.CodeGroupNotFound},
-		{"status of odd id", "GET", "/api/v1/groups/a%3Eb/status", "", 404, console.CodeGroupNotFound},
+		{"status of odd id", "GET", "/api/v1/groups/a%3Eb/status", "", 400, console.CodeInvalidName},
 		{"clear unknown group", "POST", "/api/v1/groups/nosuchgroup/clear", "", 404, console.CodeGroupNotFound},
 		{"reset unknown group", "POST", "/api/v1/groups/nosuchgroup/reset", `{"to":"latest"}`, 404, console.CodeGroupNotFound},
 		{"delete unknown group", "DELETE", "/api/v1/groups/nosuchgroup", "", 404, console.CodeGroupNotFound},
@@ -256,7 +258,11 @@ func TestBadRequests(t *testing.T) {
 		{"subscription unknown field", "PUT", "/api/v1/products/pk1/subscription", `{"groups":[],"kind":["data"]}`, 400, console.CodeUnknownField},
 		{"subscription unknown kind", "PUT", "/api/v1/products/pk1/subscription", `{"groups":[],"kinds":["gossip"]}`, 400, console.CodeInvalidArgument},
 		{"subscription unknown group", "PUT", "/api/v1/products/pk1/subscription", `{"groups":["nosuchgroup"]}`, 404, console.CodeGroupNotFound},
-		{"subscription bad product key", "PUT", "/api/v1/products/a%20b/subscription", `{"groups":[]}`, 400, console.CodeInvalidMessage},
+		{"subscription bad product key", "PUT", "/api/v1/products/a%20b/subscription", `{"groups":[]}`, 400, console.CodeInvalidName},
+		{"subscription product key of 5000 characters", "GET", "/api/v1/products/" + strings.Repeat("p", 5000) + "/subscription", "", 400, console.CodeInvalidName},
+		{"subscription naming a group id of 5000 characters", "PUT", "/api/v1/products/pk/subscription", `{"groups":["` + strings.Repeat("g", 5000) + `"]}`, 400, console.CodeInvalidName},
+		{"group name of 5000 characters", "POST", "/api/v1/groups", `{"name":"` + strings.Repeat("n", 5000) + `"}`, 400, console.CodeInvalidGroupName},
+		{"publish with a topic of 5000 characters", "POST", "/api/v1/messages", `{"productKey":"p","deviceName":"d","topic":"/` + strings.Repeat("t", 5000) + `"}`, 400, console.CodeInvalidMessage},
 		{"subscription groups not a list", "PUT", "/api/v1/products/pk1/subscription", `{"groups":"DEFAULT_GROUP"}`, 400, console.CodeInvalidJSON},
 
 		// Messages.

@@ -181,7 +181,9 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		Observer:      metrics.NewSTOMPObserver(obs.counters),
 	})
 	var ready atomic.Bool
-	web, err := newHTTPServer(f, b, obs, listeners, exposed, ready.Load, log)
+	// /healthz fails until every listener is up, and while the engine is unreachable.
+	healthy := func() bool { return ready.Load() && b.Healthy() }
+	web, err := newHTTPServer(f, b, obs, listeners, exposed, healthy, log)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,94 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitHealthy waits for the engine connection to be back.
+func waitHealthy(t *testing.T, b *Broker) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !b.Healthy() {
+		if time.Now().After(deadline) {
+			t.Fatal("the engine connection did not come back within 20s")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a state; there is no event to wait for from outside
+	}
+}
+
+// The embedded server closes a connection that sends a protocol line over
+// its limit (the fault a long name once caused). The broker must dial
+// again, and its dispatchers, subscription routing and API must resume.
+func TestEngineConnectionLostAndRestored(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	g, err := b.CreateGroup(ctx, "after_loss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, in := join(t, b, DefaultGroupID, 100)
+	publish(t, b, "pk1", 1)
+	m.Settle(in.next(t).Token, Ack)
+
+	old := b.e()
+	// The real fault: a subject over the server's max control line.
+	old.nc.Publish(strings.Repeat("x", 5000), nil)
+	select {
+	case <-old.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not close the connection")
+	}
+	waitHealthy(t, b)
+	if b.e() == old {
+		t.Fatal("still on the closed connection")
+	}
+
+	// The API works again.
+	if _, err := b.Groups(ctx); err != nil {
+		t.Fatalf("Groups after reconnect: %v", err)
+	}
+	// The member that joined before the loss gets new messages.
+	publish(t, b, "pk1", 3)
+	for range 3 {
+		in.next(t)
+	}
+	// Subscription routing follows the new connection's watch.
+	if err := b.SetSubscription(ctx, "pk2", Subscription{Groups: []string{g.ID}}); err != nil {
+		t.Fatalf("SetSubscription after reconnect: %v", err)
+	}
+	if _, err := b.Publish(ctx, DeviceMessage{ProductKey: "pk2", DeviceName: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	in.none(t) // DEFAULT_GROUP is not in pk2's subscription
+	if n, err := b.Backlog(ctx, g.ID); err != nil || n != 1 {
+		t.Fatalf("backlog of the subscribed group: %d, %v; want 1", n, err)
+	}
+}
+
+// While the engine is gone, calls fail with ErrUnavailable, not as
+// internal errors, and Healthy says so.
+func TestEngineUnavailable(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	b.ns.Shutdown() // the engine itself goes away; nothing can reconnect
+	b.ns.WaitForShutdown()
+	deadline := time.Now().Add(10 * time.Second)
+	for b.Healthy() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b.Healthy() {
+		t.Fatal("healthy with the engine shut down")
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := b.Groups(short); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Groups: %v, want ErrUnavailable", err)
+	}
+	if _, err := b.Publish(short, DeviceMessage{ProductKey: "pk", DeviceName: "d"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Publish: %v, want ErrUnavailable", err)
+	}
+}
