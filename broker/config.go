@@ -30,6 +30,14 @@ type Observer interface {
 	Settled(label string, o Outcome)
 }
 
+// QueueObserver, when the Observer also implements it, is told of generic
+// queue traffic instead of Delivered and Settled, so that what watches
+// groups (metrics) can keep queues apart; label is then the address.
+type QueueObserver interface {
+	QueueDelivered(address string, redelivered bool)
+	QueueSettled(address string, o Outcome)
+}
+
 // noObserver is the Observer when none is configured.
 type noObserver struct{}
 

@@ -371,7 +371,7 @@ func (g *group) deliver(m *Member, msgs []jetstream.Msg) {
 		return
 	}
 	for _, d := range ds {
-		g.b.cfg.Observer.Delivered(g.label, d.Redelivered)
+		g.observeDelivered(d.Redelivered)
 	}
 	if !deliverAll(m.recv, ds) {
 		m.Leave()
@@ -463,7 +463,7 @@ func (m *Member) Settle(token uint64, o Outcome) {
 		return // already handed back
 	}
 	msg := f.msg
-	g.b.cfg.Observer.Settled(g.label, o)
+	g.observeSettled(o)
 	switch o {
 	case Ack:
 		msg.Ack()

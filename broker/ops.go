@@ -146,7 +146,7 @@ func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo,
 		return nil, err
 	}
 	name := queueName(address)
-	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
+	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}, queueMeta(address)); err != nil {
 		return nil, err
 	}
 	return b.join(ctx, name, address, info, r)
@@ -184,7 +184,7 @@ func (b *Broker) ensureQueue(address string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}); err != nil {
+	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}, queueMeta(address)); err != nil {
 		return err
 	}
 	b.mu.Lock()

@@ -176,12 +176,13 @@ func (b *Broker) syncConsumer(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return b.ensureConsumer(ctx, consumerName(id), filters)
+	return b.ensureConsumer(ctx, consumerName(id), filters, nil)
 }
 
-func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []string) error {
+func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []string, meta map[string]string) error {
 	_, err := b.e().stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:        name,
+		Metadata:       meta,
 		FilterSubjects: filters,
 		// DeliverAll keeps every reset possible (DeliverPolicy is immutable).
 		DeliverPolicy: jetstream.DeliverAllPolicy,

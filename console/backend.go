@@ -23,6 +23,8 @@ type Backend interface {
 	DeleteSubscription(ctx context.Context, productKey string) error
 
 	Publish(ctx context.Context, msgs ...broker.DeviceMessage) ([]string, error)
+
+	Queues(ctx context.Context) ([]broker.QueueInfo, error)
 }
 
 // StatsSource reports a group's consumption status for

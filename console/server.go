@@ -74,6 +74,8 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/groups/{id}/clear", s.api(s.clearGroup))
 	s.mux.Handle("POST /api/v1/groups/{id}/reset", s.api(s.resetGroup))
 
+	s.mux.Handle("GET /api/v1/queues", s.api(s.listQueues))
+
 	s.mux.Handle("GET /api/v1/products/{pk}/subscription", s.api(s.getSubscription))
 	s.mux.Handle("PUT /api/v1/products/{pk}/subscription", s.api(s.putSubscription))
 	s.mux.Handle("DELETE /api/v1/products/{pk}/subscription", s.api(s.deleteSubscription))

@@ -500,3 +500,31 @@ func TestPanicIsA500(t *testing.T) {
 	}
 	e.want(e.do("GET", "/api/v1/groups/DEFAULT_GROUP", nil), http.StatusOK, nil) // still serving
 }
+
+// Generic queues are listed apart from consumer groups, in the API and in
+// /metrics.
+func TestQueuesListedApart(t *testing.T) {
+	e := newEnv(t)
+	var empty struct{ Queues []broker.QueueInfo }
+	e.want(e.do("GET", "/api/v1/queues", nil), http.StatusOK, &empty)
+	if empty.Queues == nil || len(empty.Queues) != 0 {
+		t.Fatalf("queues before any: %+v (want an empty list)", empty)
+	}
+	if err := e.b.PublishQueue(context.Background(), "DEFAULT_GRUOP", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Queues []broker.QueueInfo }
+	e.want(e.do("GET", "/api/v1/queues", nil), http.StatusOK, &got)
+	if len(got.Queues) != 1 || got.Queues[0] != (broker.QueueInfo{Address: "DEFAULT_GRUOP", Accumulation: 1}) {
+		t.Fatalf("queues %+v", got)
+	}
+	var groups struct{ Groups []struct{ ID string } }
+	e.want(e.do("GET", "/api/v1/groups", nil), http.StatusOK, &groups)
+	if len(groups.Groups) != 1 {
+		t.Fatalf("groups %+v: the queue is listed among them", groups)
+	}
+	m := e.do("GET", "/metrics", nil).String()
+	if !strings.Contains(m, `amqpemu_queue_accumulation{queue="DEFAULT_GRUOP"} 1`) || strings.Contains(m, `group="DEFAULT_GRUOP"`) {
+		t.Fatalf("/metrics does not list the queue apart:\n%s", m)
+	}
+}

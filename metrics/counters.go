@@ -16,6 +16,13 @@ type Counters struct {
 	Acks         *prometheus.CounterVec
 	Redeliveries *prometheus.CounterVec
 	Rejects      *prometheus.CounterVec
+	// QueueDeliveries, QueueAcks, QueueRedeliveries and QueueRejects are
+	// the same per generic queue (label "queue", the address), kept apart
+	// from consumer groups.
+	QueueDeliveries   *prometheus.CounterVec
+	QueueAcks         *prometheus.CounterVec
+	QueueRedeliveries *prometheus.CounterVec
+	QueueRejects      *prometheus.CounterVec
 	// AMQPConnections is the number of open AMQP connections.
 	AMQPConnections prometheus.Gauge
 	// STOMPConnections is the number of open STOMP connections.
@@ -28,7 +35,7 @@ type Counters struct {
 
 // NewCounters makes the counters and registers them on reg.
 func NewCounters(reg prometheus.Registerer) (*Counters, error) {
-	group := []string{"group"}
+	group, queue := []string{"group"}, []string{"queue"}
 	c := &Counters{
 		MessagesIngested: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "amqpemu_messages_ingested_total", Help: "Device messages stored, from any front end.",
@@ -45,6 +52,18 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 		Rejects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amqpemu_rejects_total", Help: "Messages the clients of a consumer group rejected.",
 		}, group),
+		QueueDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_queue_deliveries_total", Help: "Messages transferred to clients of a generic queue, redeliveries included.",
+		}, queue),
+		QueueAcks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_queue_acks_total", Help: "Messages the clients of a generic queue accepted.",
+		}, queue),
+		QueueRedeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_queue_redeliveries_total", Help: "Transfers of messages delivered from the generic queue before.",
+		}, queue),
+		QueueRejects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_queue_rejects_total", Help: "Messages the clients of a generic queue rejected.",
+		}, queue),
 		AMQPConnections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "amqpemu_amqp_connections", Help: "Open AMQP connections.",
 		}),
@@ -55,7 +74,8 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 			Name: "amqpemu_protocol_errors_total", Help: "Connections, sessions or links closed with an error, by protocol and error condition.",
 		}, []string{"protocol", "condition"}),
 	}
-	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
+	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects,
+		c.QueueDeliveries, c.QueueAcks, c.QueueRedeliveries, c.QueueRejects, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
 		if err := reg.Register(m); err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ type Source interface {
 	Groups(ctx context.Context) ([]broker.Group, error)
 	Backlog(ctx context.Context, id string) (int, error)
 	Members(id string) []broker.MemberInfo
+	Queues(ctx context.Context) ([]broker.QueueInfo, error)
 }
 
 // scrapeTimeout bounds one scrape's reads of the broker.
@@ -28,6 +29,12 @@ var (
 	onlineClientsDesc = prometheus.NewDesc("amqpemu_group_online_clients",
 		"Clients of the consumer group online now.",
 		[]string{"group"}, nil)
+	queueAccumulationDesc = prometheus.NewDesc("amqpemu_queue_accumulation",
+		"Messages of the generic queue not yet delivered or delivered and not yet settled.",
+		[]string{"queue"}, nil)
+	queueClientsDesc = prometheus.NewDesc("amqpemu_queue_online_clients",
+		"Clients of the generic queue online now.",
+		[]string{"queue"}, nil)
 )
 
 // GroupCollector reports each consumer group's accumulation and online
@@ -46,6 +53,8 @@ func NewGroupCollector(src Source, log zerolog.Logger) *GroupCollector {
 func (c *GroupCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- accumulationDesc
 	ch <- onlineClientsDesc
+	ch <- queueAccumulationDesc
+	ch <- queueClientsDesc
 }
 
 // Collect implements prometheus.Collector. A failure to list the groups is
@@ -71,5 +80,19 @@ func (c *GroupCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(accumulationDesc, prometheus.GaugeValue, float64(backlog), g.ID)
 		}
 		ch <- prometheus.MustNewConstMetric(onlineClientsDesc, prometheus.GaugeValue, float64(len(c.src.Members(g.ID))), g.ID)
+	}
+	c.collectQueues(ctx, ch)
+}
+
+// collectQueues reports the generic queues, apart from the groups.
+func (c *GroupCollector) collectQueues(ctx context.Context, ch chan<- prometheus.Metric) {
+	queues, err := c.src.Queues(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueAccumulationDesc, err)
+		return
+	}
+	for _, q := range queues {
+		ch <- prometheus.MustNewConstMetric(queueAccumulationDesc, prometheus.GaugeValue, float64(q.Accumulation), q.Address)
+		ch <- prometheus.MustNewConstMetric(queueClientsDesc, prometheus.GaugeValue, float64(q.OnlineClients), q.Address)
 	}
 }

@@ -25,7 +25,10 @@ type fakeSource struct {
 	listErr  error
 	vanished string // listed, then gone by the time its backlog is read
 	failing  string // its backlog read fails
+	queues   []broker.QueueInfo
 }
+
+func (f *fakeSource) Queues(context.Context) ([]broker.QueueInfo, error) { return f.queues, nil }
 
 func (f *fakeSource) Groups(context.Context) ([]broker.Group, error) {
 	if f.listErr != nil {
@@ -58,6 +61,7 @@ func TestGroupCollector(t *testing.T) {
 		backlog:  map[string]int{"DEFAULT_GROUP": 7, "g1": 0},
 		members:  map[string]int{"g1": 3},
 		vanished: "gone",
+		queues:   []broker.QueueInfo{{Address: "orders/eu", Accumulation: 5, OnlineClients: 2}},
 	}
 	c := NewGroupCollector(src, zerolog.Nop())
 	want := `
@@ -69,6 +73,12 @@ amqpemu_group_accumulation{group="g1"} 0
 # TYPE amqpemu_group_online_clients gauge
 amqpemu_group_online_clients{group="DEFAULT_GROUP"} 0
 amqpemu_group_online_clients{group="g1"} 3
+# HELP amqpemu_queue_accumulation Messages of the generic queue not yet delivered or delivered and not yet settled.
+# TYPE amqpemu_queue_accumulation gauge
+amqpemu_queue_accumulation{queue="orders/eu"} 5
+# HELP amqpemu_queue_online_clients Clients of the generic queue online now.
+# TYPE amqpemu_queue_online_clients gauge
+amqpemu_queue_online_clients{queue="orders/eu"} 2
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Fatal(err)

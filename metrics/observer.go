@@ -28,6 +28,24 @@ func (o Observer) Settled(group string, out broker.Outcome) {
 	}
 }
 
+// QueueDelivered counts a transfer to a client of a generic queue.
+func (o Observer) QueueDelivered(address string, redelivered bool) {
+	o.c.QueueDeliveries.WithLabelValues(address).Inc()
+	if redelivered {
+		o.c.QueueRedeliveries.WithLabelValues(address).Inc()
+	}
+}
+
+// QueueSettled counts a generic queue client's outcome.
+func (o Observer) QueueSettled(address string, out broker.Outcome) {
+	switch out {
+	case broker.Ack:
+		o.c.QueueAcks.WithLabelValues(address).Inc()
+	case broker.Drop:
+		o.c.QueueRejects.WithLabelValues(address).Inc()
+	}
+}
+
 // ConnectionOpened and ConnectionClosed track open AMQP connections.
 func (o Observer) ConnectionOpened() { o.c.AMQPConnections.Inc() }
 func (o Observer) ConnectionClosed() { o.c.AMQPConnections.Dec() }
