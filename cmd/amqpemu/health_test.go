@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	goamqp "github.com/Azure/go-amqp"
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/amqpemu/amqpemu/vendorauth"
 )
 
 func startNATS(t *testing.T, port int, dir string) *server.Server {
@@ -81,4 +86,68 @@ func TestHealthzFollowsEngine(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("publish after the engine came back: %d, want 202", resp.StatusCode)
 	}
+}
+
+// The fault as a user met it: a long group id through the REST API, a
+// receiver's source address and a signed user name's consumerGroupId once
+// broke the engine connection until restart. Each is refused at its scope
+// and the emulator keeps serving.
+func TestLongNamesRefusedAtTheirScope(t *testing.T) {
+	bin := buildBinary(t)
+	em := startEmulator(t, bin, t.TempDir(), "--access-key-id", "ak", "--access-key-secret", "sk")
+	long := strings.Repeat("g", 5000)
+
+	resp, err := http.Get("http://" + em.http + "/api/v1/groups/" + long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("GET a group id of 5000 characters: %d, want 400", resp.StatusCode)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := goamqp.Dial(ctx, "amqp://"+em.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.NewReceiver(ctx, long, nil); err == nil {
+		t.Error("a receiver on a 5000-character address was attached")
+	}
+
+	id := &vendorauth.Identity{AuthMode: "aksign", SignMethod: "hmacsha1", AccessKeyID: "ak", Timestamp: "1"}
+	pass, _ := vendorauth.Sign(id, "sk")
+	user := "c1|authMode=aksign,signMethod=hmacsha1,timestamp=1,authId=ak,consumerGroupId=" + long + "|"
+	if c, err := goamqp.Dial(ctx, "amqp://"+em.addr, &goamqp.ConnOptions{SASLType: goamqp.SASLTypePlain(user, pass)}); err == nil {
+		s, err := c.NewSession(ctx, nil)
+		if err == nil {
+			_, err = s.NewReceiver(ctx, "default", nil)
+		}
+		if err == nil {
+			t.Error("a signed connection bound to a 5000-character group id attached a receiver")
+		}
+		c.Close()
+	}
+
+	// Everything still works.
+	waitHealthz(t, em.http, http.StatusOK)
+	out, err := exec.Command(bin, "publish", "--server", "http://"+em.http, "--product", "pk", "--device", "d", "still here").CombinedOutput()
+	if err != nil {
+		t.Fatalf("publish after the long names: %v\n%s", err, out)
+	}
+	rcv, err := sess.NewReceiver(ctx, "DEFAULT_GROUP", nil)
+	if err != nil {
+		t.Fatalf("attach after the long names: %v", err)
+	}
+	m, err := rcv.Receive(ctx, nil)
+	if err != nil || string(m.GetData()) != "still here" {
+		t.Fatalf("receive after the long names: %v %v", m, err)
+	}
+	rcv.AcceptMessage(ctx, m)
 }
