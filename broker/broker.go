@@ -89,6 +89,9 @@ func (b *Broker) startServer() error {
 		// v2.15 caps a stream at 1000 consumers by default; groups and
 		// generic queues are all consumers of one stream.
 		JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1},
+		// A stored message is the payload plus headers; NATS refuses
+		// anything over MaxPayload (default 1 MiB).
+		MaxPayload: int32(max(1<<20, b.cfg.MaxMessageSize+headroom)),
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {

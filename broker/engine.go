@@ -58,12 +58,21 @@ func (b *Broker) dial(ctx context.Context) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to NATS: %w", err)
 	}
+	if max := e.nc.MaxPayload(); int64(b.cfg.MaxMessageSize+headroom) > max {
+		e.nc.Close()
+		return nil, fmt.Errorf("the message size limit of %d bytes does not fit NATS's max_payload of %d bytes (less %d for headers): lower it or raise max_payload on the server",
+			b.cfg.MaxMessageSize, max, headroom)
+	}
 	if err := e.attach(ctx, b.cfg); err != nil {
 		e.nc.Close()
 		return nil, err
 	}
 	return e, nil
 }
+
+// headroom is room for a stored message's headers and subject beyond its
+// payload.
+const headroom = 16 << 10
 
 // attach makes the JetStream handles, creating the stream and the KV
 // buckets if they do not exist.

@@ -92,3 +92,12 @@ func TestEngineUnavailable(t *testing.T) {
 		t.Errorf("Publish: %v, want ErrUnavailable", err)
 	}
 }
+
+// A message size limit above NATS's default max payload of 1 MiB works on
+// the embedded server, which is started with room for it.
+func TestLargeMessageSizeLimit(t *testing.T) {
+	b := openBroker(t, t.TempDir(), func(c *Config) { c.MaxMessageSize = 2 << 20 })
+	if _, err := b.Publish(ctxT(t), DeviceMessage{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, 2<<20)}); err != nil {
+		t.Fatalf("a 2 MiB payload under a 2 MiB limit: %v", err)
+	}
+}

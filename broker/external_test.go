@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -50,4 +51,22 @@ func TestAckTimeoutRedelivers(t *testing.T) {
 	}
 	m.Settle(again.Token, Ack)
 	waitBacklog(t, b, DefaultGroupID, 0)
+}
+
+// A message size limit the external server's max_payload cannot hold is
+// refused at Open, naming both numbers, rather than failing each publish.
+func TestExternalNATSMaxPayloadTooSmall(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	_, err = Open(ctxT(t), Config{NATSURL: ns.ClientURL(), MaxMessageSize: 2 << 20})
+	if err == nil || !strings.Contains(err.Error(), "max_payload of 1048576") {
+		t.Fatalf("Open with a 2 MiB limit on a 1 MiB server: %v", err)
+	}
 }
