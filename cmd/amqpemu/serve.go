@@ -19,6 +19,7 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/datadir"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/stomp"
 	"github.com/amqpemu/amqpemu/vendorauth"
@@ -147,6 +148,11 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
+	lock, err := lockDataDir(f)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	listeners, tlsInfo, err := openListeners(f)
 	if err != nil {
 		return err
@@ -212,6 +218,21 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		log.Warn().Err(serr).Msg("shutdown timed out")
 	}
 	return err
+}
+
+// lockDataDir checks --data and locks it for the process's life, before
+// anything reads or writes it, and makes f.dataDir absolute for the logs.
+// With --nats-url the store is elsewhere but the directory still holds the
+// generated TLS CA and certificate, which two processes would regenerate
+// over each other (one serving a certificate the other's CA did not sign),
+// so it is locked then too; give each node its own --data.
+func lockDataDir(f *serveFlags) (*datadir.Lock, error) {
+	lock, err := datadir.Acquire(f.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	f.dataDir = lock.Dir()
+	return lock, nil
 }
 
 func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zerolog.Logger) (*broker.Broker, error) {

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSecondServerOnSameDataFails runs two real processes on one --data with
+// different ports: the second must exit at once naming the (absolute)
+// directory and the first one's pid, and the first must keep serving.
+func TestSecondServerOnSameDataFails(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	first := startEmulator(t, bin, dir)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--data", dir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
+		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--log-format", "json")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("second server on the same --data exited 0:\n%s", out)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("second server did not exit:\n%s", out)
+	}
+	for _, want := range []string{dir, "pid " + strconv.Itoa(first.cmd.Process.Pid)} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("second server's output does not name %q:\n%s", want, out)
+		}
+	}
+	if first.cmd.ProcessState != nil {
+		t.Fatal("the first server exited")
+	}
+	waitMetrics(t, first.http, "amqpemu_amqp_connections 0") // still serving
+}
+
+// TestDataDirIsAFile: a --data that is a file is reported as such, naming
+// the data directory, not as a TLS or store error.
+func TestDataDirIsAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"serve", "--data", path, "--amqp", "127.0.0.1:0", "--amqps", "127.0.0.1:0",
+		"--stomp", "off", "--stomps", "off", "--http", "off", "--log-format", "json"}, nil, devNull(t))
+	if err == nil || !strings.Contains(err.Error(), "data directory "+path) || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("serve --data FILE: %v, want an error naming the data directory", err)
+	}
+}
