@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,5 +53,33 @@ func TestDataDirIsAFile(t *testing.T) {
 		"--stomp", "off", "--stomps", "off", "--http", "off", "--log-format", "json"}, nil, devNull(t))
 	if err == nil || !strings.Contains(err.Error(), "data directory "+path) || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("serve --data FILE: %v, want an error naming the data directory", err)
+	}
+}
+
+// TestEveryPortConflictReported: with two listeners' ports taken, one error
+// names both (flag, address, cause) and hints at port 0 and `off`.
+func TestEveryPortConflictReported(t *testing.T) {
+	var busy []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		busy = append(busy, ln.Addr().String())
+	}
+	err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--amqp", busy[0], "--amqps", "off",
+		"--stomp", "127.0.0.1:0", "--stomps", "off", "--http", busy[1], "--log-format", "json"}, nil, devNull(t))
+	if err == nil {
+		t.Fatal("serve on taken ports: no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"--amqp " + busy[0], "--http " + busy[1], "address already in use", ":0", "off"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "--stomp ") {
+		t.Errorf("error names the listener that opened:\n%s", msg)
 	}
 }
