@@ -38,6 +38,12 @@ type Config struct {
 	AccessKeyID     string
 	AccessKeySecret string
 	RequireAuth     bool
+
+	// HostCheck (for loopback mode) answers only requests whose Host is
+	// localhost, a *.localhost name, a loopback address or one of
+	// ExtraHosts: the guard against DNS rebinding (see guard.go).
+	HostCheck  bool
+	ExtraHosts []string
 }
 
 // Server is the HTTP side of amqpemu.
@@ -120,6 +126,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if !s.guard(w, r) {
+		return
+	}
 	if s.cfg.RequireAuth && strings.HasPrefix(r.URL.Path, "/api/") && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="amqpemu", charset="UTF-8"`)
 		s.fail(w, r, errorf(http.StatusUnauthorized, CodeUnauthorized, "the REST API needs HTTP Basic authentication with the access key id and secret"))
@@ -127,6 +136,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unmatched(w, r)
+		return
+	}
+	if !s.requireJSON(w, r) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
