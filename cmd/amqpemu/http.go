@@ -34,6 +34,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 		AccessKeyID:     f.accessKeyID,
 		AccessKeySecret: f.accessKeySecret,
 		RequireAuth:     exposed,
+		MetricsPublic:   f.metricsPublic,
 		HostCheck:       !exposed, // beyond loopback the key guards the API, and clients use any name
 		ExtraHosts:      splitList(f.tlsHosts),
 	})

@@ -43,6 +43,7 @@ type serveFlags struct {
 	httpAddr              string
 	listenAll             bool
 	allowAnonymous        bool
+	metricsPublic         bool
 	accessKeyID           string
 	accessKeySecret       string
 	tlsCert, tlsKey       string
@@ -69,6 +70,7 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
+	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "serve /metrics without the access key when listening beyond loopback (for a Prometheus that cannot authenticate)")
 	fs.StringVar(&f.accessKeyID, "access-key-id", defaultAccessKeyID, "the access key id clients and API callers use")
 	fs.StringVar(&f.accessKeySecret, "access-key-secret", defaultAccessKeySecret, "the access key secret")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate chain (PEM) instead of the generated development one")
