@@ -29,9 +29,19 @@ type env struct {
 
 func newEnv(t *testing.T, mod ...func(*console.Config)) *env {
 	t.Helper()
+	return newEnvBroker(t, nil, mod...)
+}
+
+// newEnvBroker is newEnv with the broker's Config changed by bmod first.
+func newEnvBroker(t *testing.T, bmod func(*broker.Config), mod ...func(*console.Config)) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	bcfg := broker.Config{DataDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	if bmod != nil {
+		bmod(&bcfg)
+	}
+	b, err := broker.Open(ctx, bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,12 @@ type Config struct {
 
 	// Registry is served at GET /metrics; nil leaves /metrics out.
 	Registry *prometheus.Registry
+	// MaxMessageSize is the broker's message size limit
+	// (broker.Broker.MaxMessageSize); POST /api/v1/messages takes bodies that
+	// hold a message that large in any encoding. 0 means the broker's
+	// default.
+	MaxMessageSize int
+
 	// Ingested, when set, is incremented for every message POST
 	// /api/v1/messages stores (amqpemu_messages_ingested_total).
 	Ingested prometheus.Counter

@@ -31,6 +31,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 		Ready:           ready,
 		Registry:        reg,
 		Ingested:        counters.MessagesIngested,
+		MaxMessageSize:  b.MaxMessageSize(),
 		AccessKeyID:     f.accessKeyID,
 		AccessKeySecret: f.accessKeySecret,
 		RequireAuth:     exposed,

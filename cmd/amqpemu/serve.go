@@ -38,6 +38,7 @@ type serveFlags struct {
 	retention, ackWait    time.Duration
 	maxGroups             int
 	maxMembers            int
+	maxMessageSize        int
 	amqpAddr, amqpsAddr   string
 	stompAddr, stompsAddr string
 	httpAddr              string
@@ -63,6 +64,7 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.DurationVar(&f.ackWait, "ack-timeout", 30*time.Second, "unsettled messages are redelivered after this")
 	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
+	fs.IntVar(&f.maxMessageSize, "max-message-size", broker.DefaultMaxMessageSize, "largest device message payload (and generic queue message) in bytes, on every front end")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.stompAddr, "stomp", "127.0.0.1:61613", "STOMP 1.2 listen address, plain TCP (`off` disables)")
@@ -89,6 +91,9 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if err := checkMaxMessageSize(f.maxMessageSize); err != nil {
+		return nil, err
+	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -100,6 +105,18 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 		}
 	}
 	return f, nil
+}
+
+// maxEngineMessage is the largest --max-message-size: NATS carries at most
+// 1 MiB per message by default (max_payload), and the broker stores a
+// message with its headers (topic, ids, times) in one.
+const maxEngineMessage = 1000 << 10
+
+func checkMaxMessageSize(n int) error {
+	if n < 1 || n > maxEngineMessage {
+		return fmt.Errorf("--max-message-size %d: want 1 to %d bytes (the engine carries at most 1 MiB per message, headers included)", n, maxEngineMessage)
+	}
+	return nil
 }
 
 // applyEnv sets each flag from its environment twin: --log-level ← AMQPEMU_LOG_LEVEL.
@@ -243,7 +260,8 @@ func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zer
 	return broker.Open(ctx, broker.Config{
 		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
 		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, Observer: obs,
-		Logger: log.With().Str("component", "broker").Logger(),
+		MaxMessageSize: f.maxMessageSize,
+		Logger:         log.With().Str("component", "broker").Logger(),
 	})
 }
 

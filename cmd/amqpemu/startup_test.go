@@ -83,3 +83,29 @@ func TestEveryPortConflictReported(t *testing.T) {
 		t.Errorf("error names the listener that opened:\n%s", msg)
 	}
 }
+
+// TestMaxMessageSizeFlag: --max-message-size sets the broker's limit, which
+// POST /api/v1/messages (here through `amqpemu publish`) enforces with 413.
+func TestMaxMessageSizeFlag(t *testing.T) {
+	bin := buildBinary(t)
+	em := startEmulator(t, bin, t.TempDir(), "--max-message-size", "1024")
+	publish := func(payload string) (string, error) {
+		out, err := exec.Command(bin, "publish", "--server", "http://"+em.http, "--product", "pk", "--device", "dev", payload).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := publish(strings.Repeat("x", 1024)); err != nil {
+		t.Fatalf("publish 1024 bytes: %v\n%s", err, out)
+	}
+	for _, payload := range []string{strings.Repeat("x", 1025), strings.Repeat("\xff", 1025)} { // text, and binary sent as base64
+		out, err := publish(payload)
+		if err == nil || !strings.Contains(out, "413") || !strings.Contains(out, "MessageTooLarge") {
+			t.Fatalf("publish 1025 bytes: %v\n%s", err, out)
+		}
+	}
+	for _, bad := range []string{"0", "-1", "2097152"} {
+		err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--max-message-size", bad}, nil, devNull(t))
+		if err == nil || !strings.Contains(err.Error(), "--max-message-size") {
+			t.Errorf("--max-message-size %s: %v", bad, err)
+		}
+	}
+}
