@@ -26,7 +26,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,
-		Version:         version,
+		Version:         versionString(),
 		Listeners:       func() map[string]string { return addrs },
 		Ready:           ready,
 		Registry:        reg,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -54,10 +55,9 @@ type serveFlags struct {
 	idleTimeout           time.Duration
 }
 
-func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
-	f := &serveFlags{}
+// serveFlagSet declares the serve flags into f.
+func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.dataDir, "data", "./amqpemu-data", "JetStream store and state (embedded server)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one")
 	fs.DurationVar(&f.retention, "retention", 24*time.Hour, "how long device messages are kept")
@@ -82,14 +82,24 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "console or json (default console on a terminal, else json)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 60*time.Second, "close AMQP connections silent this long (half is advertised)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: amqpemu [serve] [flags]\n\nFlags (each has an AMQPEMU_* environment twin: --log-level is AMQPEMU_LOG_LEVEL):\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := serveFlagSet(f)
 	if err := applyEnv(fs); err != nil {
 		return nil, err
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (see amqpemu serve --help)", fs.Arg(0))
 	}
 	if err := checkMaxMessageSize(f.maxMessageSize); err != nil {
 		return nil, err
@@ -158,8 +168,8 @@ func newLogger(f *serveFlags, w *os.File) (zerolog.Logger, error) {
 }
 
 // serve runs the broker, the AMQP listeners and the HTTP API until ctx ends.
-func serve(ctx context.Context, args []string, stderr *os.File) error {
-	f, err := parseServeFlags(args, stderr)
+func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
+	f, err := parseServeFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
