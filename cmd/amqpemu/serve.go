@@ -199,6 +199,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 	defer closeBroker(b)
+	logRestored(ctx, log, b, f)
 
 	exposed := beyondLoopback(listeners)
 	srv := amqp.NewServer(amqp.Config{
@@ -233,6 +234,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		}
 	}
 	ready.Store(true)
+	warnDevKey(log, f, exposed)
 	logReady(log, f, exposed, tlsInfo)
 	select {
 	case <-ctx.Done():

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -108,4 +110,80 @@ func TestMaxMessageSizeFlag(t *testing.T) {
 			t.Errorf("--max-message-size %s: %v", bad, err)
 		}
 	}
+}
+
+// TestStartLogSaysWhatWasRestored: a restart logs the absolute data
+// directory, the groups and the backlog it found.
+func TestStartLogSaysWhatWasRestored(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	em := startEmulator(t, bin, dir)
+	resp, err := http.Post("http://"+em.http+"/api/v1/groups", "application/json", strings.NewReader(`{"name":"restored_group"}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create group: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	out, err := exec.Command(bin, "publish", "--server", "http://"+em.http, "--product", "pk", "--device", "dev", "--count", "3", "x").CombinedOutput()
+	if err != nil {
+		t.Fatalf("publish: %v\n%s", err, out)
+	}
+	waitMetrics(t, em.http, `amqpemu_group_accumulation{group="DEFAULT_GROUP"} 3`)
+	em.cmd.Process.Signal(syscall.SIGTERM)
+	em.cmd.Wait()
+
+	rel, err := filepath.Rel(mustGetwd(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	em2 := startEmulator(t, bin, rel) // a relative --data is logged absolute
+	line := logLine(t, em2, "state restored")
+	if line["data_dir"] != dir || line["groups"] != 2.0 || line["backlog"] != 3.0 {
+		t.Fatalf("state restored: %v, want data_dir %s, 2 groups, backlog 3", line, dir)
+	}
+	if line := logLine(t, em2, "amqpemu ready"); !strings.Contains(line["engine"].(string), dir) {
+		t.Fatalf("ready line %v does not name %s", line, dir)
+	}
+}
+
+// TestDevKeyBeyondLoopbackWarns: a listener beyond loopback with the
+// published development key logs a warning; a key of one's own does not.
+func TestDevKeyBeyondLoopbackWarns(t *testing.T) {
+	bin := buildBinary(t)
+	warned := func(em *emulator) bool {
+		for _, l := range em.start {
+			if l["level"] == "warn" && strings.Contains(l["message"].(string), "development access key") {
+				return true
+			}
+		}
+		return false
+	}
+	if em := startEmulator(t, bin, t.TempDir(), "--http", ":0"); !warned(em) {
+		t.Errorf("no warning with the dev key beyond loopback: %v", em.start)
+	}
+	if em := startEmulator(t, bin, t.TempDir(), "--http", ":0", "--access-key-id", "mine", "--access-key-secret", "s3cret-of-mine"); warned(em) {
+		t.Errorf("warning with a key of one's own: %v", em.start)
+	}
+	if em := startEmulator(t, bin, t.TempDir()); warned(em) {
+		t.Errorf("warning on loopback: %v", em.start)
+	}
+}
+
+func logLine(t *testing.T, em *emulator, msg string) map[string]any {
+	t.Helper()
+	for _, l := range em.start {
+		if l["message"] == msg {
+			return l
+		}
+	}
+	t.Fatalf("no %q log line before ready: %v", msg, em.start)
+	return nil
+}
+
+func mustGetwd(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
 }
