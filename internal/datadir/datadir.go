@@ -75,7 +75,7 @@ func ensureDir(dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil { // it holds the messages and the CA key
 			return fmt.Errorf("data directory %s: %w", dir, err)
 		}
 		return nil
