@@ -24,8 +24,20 @@ import (
 //     machine's loopback (localhost, *.localhost, a loopback address) or one
 //     of ExtraHosts (403 HostRefused): a page whose DNS name is rebound to
 //     127.0.0.1 is same-origin to itself and passes the checks above, but
-//     its requests carry its own name as Host. /healthz is exempt: it
-//     tells nothing and changes nothing.
+//     its requests carry its own name as Host.
+//
+// The last two apply to the unauthenticated surfaces (see unsigned);
+// /healthz, which tells nothing and changes nothing, answers any Host.
+
+// unsigned reports whether path is one of the surfaces that on loopback
+// take requests without credentials: the REST API and /metrics. The Host
+// and JSON rules apply to them only; surfaces whose requests are signed
+// (the vendor's RPC, which posts forms, or a log service reached through
+// HTTP_PROXY with its own Host) are not a browser's to forge, and only the
+// cross-origin rule covers them.
+func unsigned(path string) bool {
+	return strings.HasPrefix(path, "/api/") || path == "/metrics"
+}
 
 // stateChanging reports whether method may change state.
 func stateChanging(method string) bool {
@@ -117,7 +129,7 @@ func hostAllowed(host string, extra []string) bool {
 // guard applies the checks above; it answers and returns false when one
 // refuses r.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.HostCheck && r.URL.Path != "/healthz" && !hostAllowed(r.Host, s.cfg.ExtraHosts) {
+	if s.cfg.HostCheck && unsigned(r.URL.Path) && !hostAllowed(r.Host, s.cfg.ExtraHosts) {
 		s.fail(w, r, errorf(http.StatusForbidden, CodeHostRefused,
 			"Host %q is not a name of this server: on loopback the API answers only to localhost and loopback addresses (add names with --tls-hosts); this refuses pages whose DNS name was rebound to 127.0.0.1", r.Host))
 		return false
@@ -136,7 +148,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
 // requireJSON answers 415 and returns false when r has a body not declared
 // as JSON.
 func (s *Server) requireJSON(w http.ResponseWriter, r *http.Request) bool {
-	if !stateChanging(r.Method) {
+	if !stateChanging(r.Method) || !unsigned(r.URL.Path) {
 		return true
 	}
 	if why := jsonBody(r); why != "" {
