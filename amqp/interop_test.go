@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amqpemu/amqpemu/amqp"
+	"github.com/amqpemu/amqpemu/internal/interop"
 )
 
 // interopClient is a third-party AMQP 1.0 client script in testdata/interop.
@@ -40,12 +41,7 @@ func interopClients(t *testing.T) map[string]interopClient {
 // CI (CI=true) a missing client fails instead, so CI never skips interop.
 func need(t *testing.T, c interopClient) interopClient {
 	t.Helper()
-	if !c.ok() {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s client not installed (run testdata/interop/install.sh)", c.name)
-		}
-		t.Skipf("%s client not installed (run testdata/interop/install.sh)", c.name)
-	}
+	interop.Require(t, c.name, "sudo bash testdata/interop/install.sh", c.ok())
 	return c
 }
 

@@ -29,9 +29,19 @@ type env struct {
 
 func newEnv(t *testing.T, mod ...func(*console.Config)) *env {
 	t.Helper()
+	return newEnvBroker(t, nil, mod...)
+}
+
+// newEnvBroker is newEnv with the broker's Config changed by bmod first.
+func newEnvBroker(t *testing.T, bmod func(*broker.Config), mod ...func(*console.Config)) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	bcfg := broker.Config{DataDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)}
+	if bmod != nil {
+		bmod(&bcfg)
+	}
+	b, err := broker.Open(ctx, bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +102,10 @@ func (e *env) do(method, path string, body any, hdr ...string) response {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" { // net/http sends req.Host, not a Host header
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := e.srv.Client().Do(req)

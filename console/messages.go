@@ -12,8 +12,28 @@ import (
 // Limits of POST /api/v1/messages.
 const (
 	MaxMessagesPerRequest = 1000
-	MaxMessagesBody       = 4 << 20 // bytes; a 256 KiB payload is ~350 KiB in base64
+	// MaxMessagesBody is the least body limit; it grows with
+	// Config.MaxMessageSize (see messagesBodyLimit).
+	MaxMessagesBody = 4 << 20 // bytes; a 256 KiB payload is ~350 KiB in base64
 )
+
+// messagesBodyLimit is the body limit of POST /api/v1/messages: one message
+// of the broker's maximal size must fit whatever its encoding, so that it
+// gets the broker's 413 MessageTooLarge (or is stored) rather than a
+// BodyTooLarge. The worst encoding is a text payload of control characters,
+// each escaped as \u00XX (6 bytes), which also covers base64 (4 per 3).
+func (s *Server) messagesBodyLimit() int64 {
+	const envelope = 64 << 10 // the message's other fields, generously
+	return max(MaxMessagesBody, 6*int64(s.maxMessageSize())+envelope)
+}
+
+// maxMessageSize is Config.MaxMessageSize or the broker's default.
+func (s *Server) maxMessageSize() int {
+	if s.cfg.MaxMessageSize > 0 {
+		return s.cfg.MaxMessageSize
+	}
+	return broker.DefaultMaxMessageSize
+}
 
 // messageJSON is one device message to ingest.
 type messageJSON struct {
@@ -28,7 +48,7 @@ type messageJSON struct {
 // postMessages ingests one message (a JSON object) or several (an array);
 // it answers 202 with their ids once every one is stored.
 func (s *Server) postMessages(w http.ResponseWriter, r *http.Request) error {
-	in, err := readMessages(w, r)
+	in, err := readMessages(w, r, s.messagesBodyLimit())
 	if err != nil {
 		return err
 	}
@@ -51,8 +71,8 @@ func (s *Server) postMessages(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readMessages decodes the body: an object or an array of objects.
-func readMessages(w http.ResponseWriter, r *http.Request) ([]messageJSON, error) {
-	data, err := readBody(w, r, MaxMessagesBody)
+func readMessages(w http.ResponseWriter, r *http.Request, limit int64) ([]messageJSON, error) {
+	data, err := readBody(w, r, limit)
 	if err != nil {
 		return nil, err
 	}

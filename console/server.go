@@ -28,16 +28,31 @@ type Config struct {
 
 	// Registry is served at GET /metrics; nil leaves /metrics out.
 	Registry *prometheus.Registry
+	// MaxMessageSize is the broker's message size limit
+	// (broker.Broker.MaxMessageSize); POST /api/v1/messages takes bodies that
+	// hold a message that large in any encoding. 0 means the broker's
+	// default.
+	MaxMessageSize int
+
 	// Ingested, when set, is incremented for every message POST
 	// /api/v1/messages stores (amqpemu_messages_ingested_total).
 	Ingested prometheus.Counter
 
-	// With RequireAuth, every /api/ request needs HTTP Basic authentication
-	// with AccessKeyID as the user and AccessKeySecret as the password; an
-	// empty AccessKeyID then lets nobody in. /healthz and /metrics stay open.
+	// With RequireAuth, every /api/ request and /metrics need HTTP Basic
+	// authentication with AccessKeyID as the user and AccessKeySecret as the
+	// password; an empty AccessKeyID then lets nobody in. /healthz stays
+	// open, and /metrics too with MetricsPublic (for a Prometheus that
+	// cannot authenticate).
 	AccessKeyID     string
 	AccessKeySecret string
 	RequireAuth     bool
+	MetricsPublic   bool
+
+	// HostCheck (for loopback mode) answers only requests whose Host is
+	// localhost, a *.localhost name, a loopback address or one of
+	// ExtraHosts: the guard against DNS rebinding (see guard.go).
+	HostCheck  bool
+	ExtraHosts []string
 }
 
 // Server is the HTTP side of amqpemu.
@@ -122,16 +137,38 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.RequireAuth && strings.HasPrefix(r.URL.Path, "/api/") && !s.authorized(r) {
+	if !s.guard(w, r) {
+		return
+	}
+	if s.cfg.RequireAuth && s.needsAuth(r.URL.Path) && !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="amqpemu", charset="UTF-8"`)
-		s.fail(w, r, errorf(http.StatusUnauthorized, CodeUnauthorized, "the REST API needs HTTP Basic authentication with the access key id and secret"))
+		s.fail(w, r, errorf(http.StatusUnauthorized, CodeUnauthorized, "%s needs HTTP Basic authentication with the access key id and secret", s.surface(r.URL.Path)))
 		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
 		s.unmatched(w, r)
 		return
 	}
+	if !s.requireJSON(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// needsAuth reports whether path is behind the access key under
+// RequireAuth: the REST API, and /metrics unless MetricsPublic.
+func (s *Server) needsAuth(path string) bool {
+	if path == "/metrics" {
+		return !s.cfg.MetricsPublic
+	}
+	return strings.HasPrefix(path, "/api/")
+}
+
+func (s *Server) surface(path string) string {
+	if path == "/metrics" {
+		return "/metrics (open it with --metrics-public)"
+	}
+	return "the REST API"
 }
 
 // authorized checks HTTP Basic credentials in constant time.

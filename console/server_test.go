@@ -328,7 +328,18 @@ func TestAuth(t *testing.T) {
 	e.want(e.do("GET", "/api/v1/groups", nil, "Authorization", basic("LTAIkey", "s3cret")), http.StatusOK, nil)
 	e.want(e.do("POST", "/api/v1/messages", `{"productKey":"p","deviceName":"d"}`, "Authorization", basic("LTAIkey", "s3cret")), http.StatusAccepted, nil)
 	e.want(e.do("GET", "/healthz", nil), http.StatusOK, nil)
+	e.wantError(e.do("GET", "/metrics", nil), http.StatusUnauthorized, console.CodeUnauthorized)
+	e.want(e.do("GET", "/metrics", nil, "Authorization", basic("LTAIkey", "s3cret")), http.StatusOK, nil)
+}
+
+// TestMetricsPublic: MetricsPublic opens /metrics (and only it) to a
+// Prometheus that cannot authenticate.
+func TestMetricsPublic(t *testing.T) {
+	e := newEnv(t, func(c *console.Config) {
+		c.RequireAuth, c.AccessKeyID, c.AccessKeySecret, c.MetricsPublic = true, "LTAIkey", "s3cret", true
+	})
 	e.want(e.do("GET", "/metrics", nil), http.StatusOK, nil)
+	e.wantError(e.do("GET", "/api/v1/groups", nil), http.StatusUnauthorized, console.CodeUnauthorized)
 }
 
 func TestAuthWithoutKeyLetsNobodyIn(t *testing.T) {

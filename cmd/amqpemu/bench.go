@@ -44,10 +44,13 @@ const (
 	pacerMaxLag      = 100 * time.Millisecond
 )
 
-func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
+func parseBenchFlags(args []string, stdout, stderr io.Writer) (benchConfig, error) {
 	var c benchConfig
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: amqpemu bench [flags]\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.url, "url", "amqp://127.0.0.1:5672", "broker URL; amqp://user:pass@host:port signs in with SASL PLAIN, else ANONYMOUS")
 	fs.StringVar(&c.address, "address", "bench", "address the senders publish to")
 	fs.StringVar(&c.receiveAddress, "receive-address", "", "address the receivers consume from (default --address)")
@@ -63,8 +66,8 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.DurationVar(&c.idle, "idle", 5*time.Second, "stop receiving after this long without a message once sending is over; 0 = wait for --timeout")
 	fs.DurationVar(&c.progress, "progress", time.Second, "interval of the progress line on stderr; 0 = none")
 	fs.BoolVar(&c.json, "json", false, "print the result as one JSON object")
-	if err := fs.Parse(args); err != nil {
-		return c, errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
@@ -133,7 +136,7 @@ func (c *benchConfig) connOptions() *goamqp.ConnOptions {
 // bench runs `amqpemu bench`: progress lines go to stderr, the result to
 // stdout. An interrupted run still prints what it measured.
 func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseBenchFlags(args, stderr)
+	cfg, err := parseBenchFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -180,7 +180,7 @@ func TestParseBenchFlags(t *testing.T) {
 		{args: []string{"--frobnicate"}, wantErr: true},
 		{args: []string{"extra"}, wantErr: true},
 	} {
-		cfg, err := parseBenchFlags(tc.args, devNull(t))
+		cfg, err := parseBenchFlags(tc.args, devNull(t), devNull(t))
 		if tc.wantErr {
 			if err == nil {
 				t.Errorf("%v: no error", tc.args)
@@ -240,7 +240,7 @@ func startBenchServer(t *testing.T) (string, *memqueue.Backend) {
 func benchT(t *testing.T, ctx context.Context, args ...string) (*benchResult, error) {
 	t.Helper()
 	args = append([]string{"--progress", "0", "--timeout", "60s"}, args...)
-	cfg, err := parseBenchFlags(args, devNull(t))
+	cfg, err := parseBenchFlags(args, devNull(t), devNull(t))
 	if err != nil {
 		t.Fatalf("%v: %v", args, err)
 	}
@@ -353,7 +353,7 @@ func TestBenchInterrupted(t *testing.T) {
 	url, _ := startBenchServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg, err := parseBenchFlags([]string{"--url", url, "--count", "0", "--rate", "2000", "--progress", "20ms"}, devNull(t))
+	cfg, err := parseBenchFlags([]string{"--url", url, "--count", "0", "--rate", "2000", "--progress", "20ms"}, devNull(t), devNull(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestBenchInterrupted(t *testing.T) {
 
 func TestBenchTimeout(t *testing.T) {
 	url, _ := startBenchServer(t)
-	cfg, err := parseBenchFlags([]string{"--url", url, "--count", "0", "--rate", "1000", "--progress", "0", "--timeout", "200ms"}, devNull(t))
+	cfg, err := parseBenchFlags([]string{"--url", url, "--count", "0", "--rate", "1000", "--progress", "0", "--timeout", "200ms"}, devNull(t), devNull(t))
 	if err != nil {
 		t.Fatal(err)
 	}

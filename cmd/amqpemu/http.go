@@ -26,14 +26,18 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,
-		Version:         version,
+		Version:         versionString(),
 		Listeners:       func() map[string]string { return addrs },
 		Ready:           ready,
 		Registry:        reg,
 		Ingested:        counters.MessagesIngested,
+		MaxMessageSize:  b.MaxMessageSize(),
 		AccessKeyID:     f.accessKeyID,
 		AccessKeySecret: f.accessKeySecret,
 		RequireAuth:     exposed,
+		MetricsPublic:   f.metricsPublic,
+		HostCheck:       !exposed, // beyond loopback the key guards the API, and clients use any name
+		ExtraHosts:      splitList(f.tlsHosts),
 	})
 	return &http.Server{
 		Handler:           api.Handler(),

@@ -21,6 +21,7 @@ type emulator struct {
 	addr  string            // the AMQP listener
 	http  string            // the HTTP listener
 	addrs map[string]string // every listener by name
+	start []map[string]any  // the log lines up to "amqpemu ready"
 }
 
 func buildBinary(t *testing.T) string {
@@ -50,11 +51,17 @@ func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator
 	ready := make(chan *emulator, 1)
 	go func() {
 		em := &emulator{cmd: cmd, addrs: map[string]string{}}
+		var start []map[string]any
+		sent := false // em.start is the test's once sent
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var line struct{ Listener, Addr, Message string }
 			if json.Unmarshal(sc.Bytes(), &line) != nil {
 				continue
+			}
+			var all map[string]any
+			if !sent && json.Unmarshal(sc.Bytes(), &all) == nil {
+				start = append(start, all)
 			}
 			if line.Listener != "" {
 				em.addrs[line.Listener] = line.Addr
@@ -64,7 +71,8 @@ func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator
 				em.addr = line.Addr
 			case line.Listener == "http":
 				em.http = line.Addr
-			case line.Message == "amqpemu ready":
+			case line.Message == "amqpemu ready" && !sent:
+				em.start, sent = start, true
 				ready <- em
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -29,32 +30,78 @@ func listenerSpecs(f *serveFlags) []listenerSpec {
 // openListeners opens every listener that is not `off`. TLS listeners use
 // --tls-cert/--tls-key, or the development CA and certificate kept in
 // DATA/tls; the second result is the CA file users trust, if generated.
+// Every listener is tried, so one error reports every address that failed.
 func openListeners(f *serveFlags) (map[string]net.Listener, string, error) {
 	var tlsConf *tls.Config
 	var caFile string
+	for _, spec := range listenerSpecs(f) {
+		if spec.tls && spec.addr != "off" {
+			var err error
+			if tlsConf, caFile, err = loadTLS(f); err != nil {
+				return nil, "", err
+			}
+			break
+		}
+	}
 	out := map[string]net.Listener{}
+	var failed listenError
 	for _, spec := range listenerSpecs(f) {
 		if spec.addr == "off" {
 			continue
 		}
 		ln, err := net.Listen("tcp", spec.addr)
 		if err != nil {
-			closeAll(out)
-			return nil, "", fmt.Errorf("%s: %w", spec.flag, err)
+			failed = append(failed, listenFailure{spec, err})
+			continue
 		}
 		if spec.tls {
-			if tlsConf == nil {
-				if tlsConf, caFile, err = loadTLS(f); err != nil {
-					ln.Close()
-					closeAll(out)
-					return nil, "", err
-				}
-			}
 			ln = tls.NewListener(ln, tlsConf)
 		}
 		out[spec.name] = ln
 	}
+	if len(failed) > 0 {
+		closeAll(out)
+		return nil, "", failed
+	}
 	return out, caFile, nil
+}
+
+// listenFailure is one listener that could not be opened.
+type listenFailure struct {
+	spec listenerSpec
+	err  error
+}
+
+// listenError lists every listener that could not be opened.
+type listenError []listenFailure
+
+func (e listenError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cannot listen on %d address(es):", len(e))
+	for _, f := range e {
+		fmt.Fprintf(&b, "\n  %s %s (%s): %v", f.spec.flag, f.spec.addr, f.spec.name, cause(f.err))
+	}
+	b.WriteString("\n(give port 0, e.g. --amqp 127.0.0.1:0, to pick a free port, or `off` to disable a listener)")
+	return b.String()
+}
+
+// Unwrap gives errors.Is and errors.As every failure.
+func (e listenError) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, f := range e {
+		out[i] = f.err
+	}
+	return out
+}
+
+// cause drops what the failure line already says (the operation and the
+// address) from net.Listen's error.
+func cause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }
 
 // loadTLS reads the user's certificate or makes sure the development one

@@ -23,43 +23,47 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage")
-
-const usage = `amqpemu — a local emulator of cloud IoT consumer groups
-
-Usage:
-  amqpemu [serve] [flags]   run the emulator (the default)
-  amqpemu publish [flags] PAYLOAD|@file
-                            ingest device messages through a running emulator's HTTP API
-  amqpemu bench [flags]     drive an AMQP 1.0 broker and measure throughput and latency
-  amqpemu version           print the version
-
-Run "amqpemu serve -h" for the flags.
-`
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // run dispatches the subcommand; it returns when the command is done.
+// Help and version print to stdout and return nil.
 func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
+	err := dispatch(ctx, args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help":
+			cmd, args = "help", args[1:]
+		case "-version", "--version":
+			cmd, args = "version", args[1:]
+		default:
+			if len(args[0]) > 0 && args[0][0] != '-' {
+				cmd, args = args[0], args[1:]
+			}
+		}
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, args, stderr)
+		return serve(ctx, args, stdout, stderr)
 	case "bench":
 		return bench(ctx, args, stdout, stderr)
 	case "publish":
 		return publish(ctx, args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "amqpemu", version)
+		fmt.Fprintln(stdout, "amqpemu", versionString())
 		return nil
 	case "help":
-		fmt.Fprint(stdout, usage)
+		if len(args) > 0 && args[0] != "help" && args[0] != "version" {
+			return dispatch(ctx, []string{args[0], "--help"}, stdout, stderr)
+		}
+		printHelp(stdout)
 		return nil
 	}
-	fmt.Fprintf(stderr, "amqpemu: unknown command %q\n\n%s", cmd, usage)
+	fmt.Fprintf(stderr, "amqpemu: unknown command %q (see amqpemu --help)\n", cmd)
 	return errUsage
 }

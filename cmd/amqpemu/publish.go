@@ -23,10 +23,9 @@ type publishFlags struct {
 	payload                              []byte
 }
 
-func parsePublishFlags(args []string, stderr io.Writer) (*publishFlags, error) {
+func parsePublishFlags(args []string, stdout, stderr io.Writer) (*publishFlags, error) {
 	f := &publishFlags{}
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.server, "server", "http://127.0.0.1:8080", "the emulator's HTTP address")
 	fs.StringVar(&f.product, "product", "", "product key (required)")
 	fs.StringVar(&f.device, "device", "", "device name (required)")
@@ -37,11 +36,11 @@ func parsePublishFlags(args []string, stderr io.Writer) (*publishFlags, error) {
 	fs.StringVar(&f.accessKeyID, "access-key-id", os.Getenv("AMQPEMU_ACCESS_KEY_ID"), "HTTP Basic user when the API requires the access key")
 	fs.StringVar(&f.accessKeySecret, "access-key-secret", os.Getenv("AMQPEMU_ACCESS_KEY_SECRET"), "HTTP Basic password")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: amqpemu publish --product PK --device DN [flags] PAYLOAD|@file|-")
+		fmt.Fprintln(fs.Output(), "Usage: amqpemu publish --product PK --device DN [flags] PAYLOAD|@file|-\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return nil, err
 	}
 	if f.product == "" || f.device == "" || fs.NArg() != 1 {
 		fs.Usage()
@@ -81,7 +80,7 @@ type apiMessage struct {
 
 // publish sends the messages in batches and prints their ids.
 func publish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parsePublishFlags(args, stderr)
+	f, err := parsePublishFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/datadir"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/stomp"
 	"github.com/amqpemu/amqpemu/vendorauth"
@@ -37,11 +39,13 @@ type serveFlags struct {
 	retention, ackWait    time.Duration
 	maxGroups             int
 	maxMembers            int
+	maxMessageSize        int
 	amqpAddr, amqpsAddr   string
 	stompAddr, stompsAddr string
 	httpAddr              string
 	listenAll             bool
 	allowAnonymous        bool
+	metricsPublic         bool
 	accessKeyID           string
 	accessKeySecret       string
 	tlsCert, tlsKey       string
@@ -51,16 +55,16 @@ type serveFlags struct {
 	idleTimeout           time.Duration
 }
 
-func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
-	f := &serveFlags{}
+// serveFlagSet declares the serve flags into f.
+func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.dataDir, "data", "./amqpemu-data", "JetStream store and state (embedded server)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one")
 	fs.DurationVar(&f.retention, "retention", 24*time.Hour, "how long device messages are kept")
 	fs.DurationVar(&f.ackWait, "ack-timeout", 30*time.Second, "unsettled messages are redelivered after this")
 	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
+	fs.IntVar(&f.maxMessageSize, "max-message-size", broker.DefaultMaxMessageSize, "largest device message payload (and generic queue message) in bytes, on every front end")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.stompAddr, "stomp", "127.0.0.1:61613", "STOMP 1.2 listen address, plain TCP (`off` disables)")
@@ -68,6 +72,7 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
+	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "serve /metrics without the access key when listening beyond loopback (for a Prometheus that cannot authenticate)")
 	fs.StringVar(&f.accessKeyID, "access-key-id", defaultAccessKeyID, "the access key id clients and API callers use")
 	fs.StringVar(&f.accessKeySecret, "access-key-secret", defaultAccessKeySecret, "the access key secret")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate chain (PEM) instead of the generated development one")
@@ -77,14 +82,27 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "console or json (default console on a terminal, else json)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 60*time.Second, "close AMQP connections silent this long (half is advertised)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: amqpemu [serve] [flags]\n\nFlags (each has an AMQPEMU_* environment twin: --log-level is AMQPEMU_LOG_LEVEL):\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := serveFlagSet(f)
 	if err := applyEnv(fs); err != nil {
 		return nil, err
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (see amqpemu serve --help)", fs.Arg(0))
+	}
+	if err := checkMaxMessageSize(f.maxMessageSize); err != nil {
+		return nil, err
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
@@ -97,6 +115,18 @@ func parseServeFlags(args []string, stderr *os.File) (*serveFlags, error) {
 		}
 	}
 	return f, nil
+}
+
+// maxEngineMessage is the largest --max-message-size: NATS carries at most
+// 1 MiB per message by default (max_payload), and the broker stores a
+// message with its headers (topic, ids, times) in one.
+const maxEngineMessage = 1000 << 10
+
+func checkMaxMessageSize(n int) error {
+	if n < 1 || n > maxEngineMessage {
+		return fmt.Errorf("--max-message-size %d: want 1 to %d bytes (the engine carries at most 1 MiB per message, headers included)", n, maxEngineMessage)
+	}
+	return nil
 }
 
 // applyEnv sets each flag from its environment twin: --log-level ← AMQPEMU_LOG_LEVEL.
@@ -138,8 +168,8 @@ func newLogger(f *serveFlags, w *os.File) (zerolog.Logger, error) {
 }
 
 // serve runs the broker, the AMQP listeners and the HTTP API until ctx ends.
-func serve(ctx context.Context, args []string, stderr *os.File) error {
-	f, err := parseServeFlags(args, stderr)
+func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
+	f, err := parseServeFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -147,6 +177,11 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
+	lock, err := lockDataDir(f)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	listeners, tlsInfo, err := openListeners(f)
 	if err != nil {
 		return err
@@ -164,6 +199,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		return err
 	}
 	defer closeBroker(b)
+	logRestored(ctx, log, b, f)
 
 	exposed := beyondLoopback(listeners)
 	srv := amqp.NewServer(amqp.Config{
@@ -200,6 +236,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 		}
 	}
 	ready.Store(true)
+	warnDevKey(log, f, exposed)
 	logReady(log, f, exposed, tlsInfo)
 	select {
 	case <-ctx.Done():
@@ -216,13 +253,29 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	return err
 }
 
+// lockDataDir checks --data and locks it for the process's life, before
+// anything reads or writes it, and makes f.dataDir absolute for the logs.
+// With --nats-url the store is elsewhere but the directory still holds the
+// generated TLS CA and certificate, which two processes would regenerate
+// over each other (one serving a certificate the other's CA did not sign),
+// so it is locked then too; give each node its own --data.
+func lockDataDir(f *serveFlags) (*datadir.Lock, error) {
+	lock, err := datadir.Acquire(f.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	f.dataDir = lock.Dir()
+	return lock, nil
+}
+
 func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zerolog.Logger) (*broker.Broker, error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	return broker.Open(ctx, broker.Config{
 		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
 		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, Observer: obs,
-		Logger: log.With().Str("component", "broker").Logger(),
+		MaxMessageSize: f.maxMessageSize,
+		Logger:         log.With().Str("component", "broker").Logger(),
 	})
 }
 
