@@ -117,14 +117,15 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 	return f, nil
 }
 
-// maxEngineMessage is the largest --max-message-size: NATS carries at most
-// 1 MiB per message by default (max_payload), and the broker stores a
-// message with its headers (topic, ids, times) in one.
-const maxEngineMessage = 1000 << 10
+// maxEngineMessage is the largest --max-message-size: NATS refuses a
+// max_payload over 64 MiB, and a stored message carries headers beside
+// its payload. The embedded server is started with room for the limit; an
+// external one must allow it (broker.Open says so when it does not).
+const maxEngineMessage = 63 << 20
 
 func checkMaxMessageSize(n int) error {
 	if n < 1 || n > maxEngineMessage {
-		return fmt.Errorf("--max-message-size %d: want 1 to %d bytes (the engine carries at most 1 MiB per message, headers included)", n, maxEngineMessage)
+		return fmt.Errorf("--max-message-size %d: want 1 to %d bytes (NATS carries at most 64 MiB per message, headers included)", n, maxEngineMessage)
 	}
 	return nil
 }
