@@ -53,6 +53,7 @@ type conn struct {
 	spare         []byte // the buffer the writer gave back, reused next
 	writerBusy    bool
 	handshakeEnd  *time.Timer
+	deadline      time.Time // of the whole handshake: header, SASL and open
 
 	in       chan inFrame
 	mail     mailbox
@@ -87,7 +88,7 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 
 // write writes b synchronously; only the handshake uses it.
 func (c *conn) write(b []byte) error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
+	c.nc.SetWriteDeadline(c.deadline)
 	_, err := c.nc.Write(b)
 	return err
 }
@@ -95,7 +96,10 @@ func (c *conn) write(b []byte) error {
 // serve runs the connection to its end.
 func (c *conn) serve() {
 	defer close(c.done)
-	c.nc.SetDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
+	// One deadline for header, SASL and open: a peer trickling bytes must
+	// not get a fresh one at each step.
+	c.deadline = time.Now().Add(c.cfg.HandshakeTimeout)
+	c.nc.SetDeadline(c.deadline)
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	if err := c.handshake(br); err != nil {
 		c.log.Info().Err(err).Msg("connection refused")
@@ -105,7 +109,7 @@ func (c *conn) serve() {
 	c.nc.SetDeadline(time.Time{})
 	c.log.Debug().Str("user", c.principal.Name).Str("mechanism", c.principal.Mechanism).Msg("authenticated")
 
-	c.handshakeEnd = time.NewTimer(c.cfg.HandshakeTimeout)
+	c.handshakeEnd = time.NewTimer(time.Until(c.deadline)) // what is left for the open
 	c.rwg.Add(2)
 	go c.readLoop(br)
 	go c.writeLoop()
