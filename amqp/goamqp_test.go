@@ -305,7 +305,10 @@ func echoOnce(ctx context.Context, sess *goamqp.Session, addr string) error {
 // TestHeartbeatsKeepClientAlive: go-amqp drops a connection that is silent for
 // its idle time-out; the server's empty frames must arrive well inside it.
 func TestHeartbeatsKeepClientAlive(t *testing.T) {
-	ts := startServer(t, func(c *amqp.Config) { c.IdleTimeout = 400 * time.Millisecond })
+	ts := startServer(t, func(c *amqp.Config) {
+		c.IdleTimeout = 400 * time.Millisecond
+		c.HeartbeatFloor = 50 * time.Millisecond // below the client's 150 ms
+	})
 	conn, sess := dial(t, ts, &goamqp.ConnOptions{IdleTimeout: 300 * time.Millisecond})
 	ctx := ctxT(t)
 	select {
