@@ -26,9 +26,6 @@ func errorFor(err error) *frames.Error {
 
 // attach handles the peer's attach: a new link, or a protocol error.
 func (s *session) attach(a *frames.Attach) *frames.Error {
-	if a.Handle > s.handleMax {
-		return sessionError(frames.ErrCondResourceLimitExceeded, "handle %d exceeds handle-max %d", a.Handle, s.handleMax)
-	}
 	if _, used := s.links[a.Handle]; used {
 		return sessionError(frames.ErrCondHandleInUse, "handle %d is already attached", a.Handle)
 	}

@@ -74,6 +74,10 @@ func (s *session) handle(body frames.Body, payload []byte) error {
 		}
 		return nil // §2.7.8: ignore everything until the peer's end
 	}
+	if h, ok := handleOf(body); ok && h > s.handleMax {
+		// §2.7.2: a handle outside the supported range is a framing error.
+		return connError(frames.ErrCondFramingError, "handle %d exceeds handle-max %d (channel %d)", h, s.handleMax, s.channel)
+	}
 	var err *frames.Error
 	switch b := body.(type) {
 	case *frames.Attach:
@@ -95,6 +99,23 @@ func (s *session) handle(body frames.Body, payload []byte) error {
 		s.end(err)
 	}
 	return nil
+}
+
+// handleOf returns the link handle a frame names, if any.
+func handleOf(body frames.Body) (uint32, bool) {
+	switch b := body.(type) {
+	case *frames.Attach:
+		return b.Handle, true
+	case *frames.Flow:
+		if b.Handle != nil {
+			return *b.Handle, true
+		}
+	case *frames.Transfer:
+		return b.Handle, true
+	case *frames.Detach:
+		return b.Handle, true
+	}
+	return 0, false
 }
 
 // end ends the session with an error and waits for the peer's end.
