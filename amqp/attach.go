@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
@@ -104,6 +105,28 @@ func (s *session) checkAttach(a *frames.Attach) *frames.Error {
 		return linkError(frames.ErrCondNotImplemented, "dynamic nodes are not supported")
 	case a.SndSettleMode > frames.SndMixed || a.RcvSettleMode > frames.RcvSecond:
 		return linkError(frames.ErrCondInvalidField, "unknown settle mode")
+	}
+	if a.Source != nil {
+		if e := s.c.checkAddress("source", a.Source.Address); e != nil {
+			return e
+		}
+	}
+	if a.Target != nil {
+		if e := s.c.checkAddress("target", a.Target.Address); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// checkAddress refuses a terminus address that is not UTF-8 (AMQP strings
+// are) or is longer than the configured bound.
+func (c *conn) checkAddress(which, addr string) *frames.Error {
+	switch {
+	case !utf8.ValidString(addr):
+		return linkError(frames.ErrCondInvalidField, fmt.Sprintf("%s address %q is not valid UTF-8", which, addr))
+	case len(addr) > c.cfg.MaxAddressLength:
+		return linkError(frames.ErrCondInvalidField, fmt.Sprintf("%s address is %d bytes, longer than %d bytes", which, len(addr), c.cfg.MaxAddressLength))
 	}
 	return nil
 }
