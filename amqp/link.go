@@ -50,6 +50,7 @@ type link struct {
 	asmID       uint32
 	asmSettled  bool
 	asmFormat   uint32
+	asmFrames   uint32 // transfer frames of the delivery, held in the session window
 }
 
 // sending reports whether the server is the sender on this link.
@@ -82,6 +83,9 @@ func (l *link) release() {
 		l.producer.Close()
 	}
 	l.queue, l.qhead = nil, 0
+	l.asm, l.asmActive = nil, false
+	l.s.consumed(l.asmFrames)
+	l.asmFrames = 0
 	for id, od := range l.s.unsettled {
 		if od.link == l {
 			delete(l.s.unsettled, id)
