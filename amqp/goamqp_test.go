@@ -73,7 +73,7 @@ func TestGoAMQPRoundTrip(t *testing.T) {
 func TestLargeMessageSmallFrames(t *testing.T) {
 	for _, seq := range []uint32{0, math.MaxUint32 - 100} {
 		t.Run(fmt.Sprintf("initial-id-%d", seq), func(t *testing.T) {
-			ts := startServer(t, func(c *amqp.Config) { c.MaxFrameSize = 512; amqp.SetInitialSeq(c, seq) })
+			ts := startServer(t, func(c *amqp.Config) { c.MaxFrameSize = 512; c.MaxMessageSize = 2 << 20; amqp.SetInitialSeq(c, seq) })
 			_, sess := dial(t, ts, &goamqp.ConnOptions{MaxFrameSize: 512})
 			ctx := ctxT(t)
 			payload := make([]byte, 1<<20)

@@ -108,7 +108,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.IdleTimeout, 60*time.Second)
 	orDefault(&c.HandshakeTimeout, 15*time.Second)
 	orDefault(&c.AttachTimeout, 15*time.Second)
-	orDefault(&c.MaxMessageSize, 4<<20)
+	orDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
 	orDefault(&c.MaxSASLFrameSize, 65536)
 	orDefault(&c.HeartbeatFloor, time.Second)
 	orDefault(&c.MaxAddressLength, 1024)

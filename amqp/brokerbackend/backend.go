@@ -220,7 +220,7 @@ func (p *topicProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
 	_, err = p.b.PublishAsync(broker.DeviceMessage{ProductKey: p.pk, DeviceName: p.dn, Kind: p.kind, Topic: p.topic, Payload: payload},
 		func(err error) { done(outcomeOf(err)) })
 	if err != nil {
-		done(rejected(frames.ErrCondInvalidField, err))
+		done(outcomeOf(err))
 	}
 }
 
@@ -250,33 +250,15 @@ type queueProducer struct {
 }
 
 func (p *queueProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+	if limit := p.b.MaxMessageSize(); len(msg) > limit {
+		// The server enforces the same limit when it is wired as the binary
+		// wires it; this holds the generic queue to it whatever the server's.
+		done(outcomeOf(fmt.Errorf("%w: %d bytes exceed the limit of %d", broker.ErrMessageTooLarge, len(msg), limit)))
+		return
+	}
 	if err := p.b.PublishQueueAsync(p.address, msg, func(err error) { done(outcomeOf(err)) }); err != nil {
-		done(rejected(frames.ErrCondInternalError, err))
+		done(outcomeOf(err))
 	}
 }
 
 func (p *queueProducer) Close() {}
-
-func outcomeOf(err error) amqp.Outcome {
-	if err != nil {
-		return rejected(frames.ErrCondInternalError, err)
-	}
-	return amqp.Outcome{Kind: amqp.Accepted}
-}
-
-func rejected(cond frames.ErrCond, err error) amqp.Outcome {
-	return amqp.Outcome{Kind: amqp.Rejected, Error: &frames.Error{Condition: cond, Description: err.Error()}}
-}
-
-// errorFor maps broker errors to the AMQP error that refuses a link.
-func errorFor(err error) error {
-	switch {
-	case errors.Is(err, broker.ErrTooManyMembers):
-		return &frames.Error{Condition: frames.ErrCondResourceLimitExceeded, Description: err.Error()}
-	case errors.Is(err, broker.ErrGroupNotFound):
-		return &frames.Error{Condition: frames.ErrCondNotFound, Description: err.Error()}
-	case errors.Is(err, broker.ErrClosed):
-		return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: err.Error()}
-	}
-	return err
-}
