@@ -10,6 +10,11 @@
 //   - any other address is a generic queue, created on first use: its
 //     senders publish to it and its receivers compete as one group, the
 //     messages kept byte for byte as sent.
+//
+// An address may carry the URI the client connected to in front, as
+// python3-uamqp sends it (amqps://host/DEFAULT_GROUP,
+// amqp://127.0.0.1:5672/my_queue): the scheme, host and port and the slash
+// after them are dropped.
 package brokerbackend
 
 import (
@@ -32,8 +37,24 @@ type Backend struct {
 // New returns the AMQP backend for b.
 func New(b *broker.Broker) *Backend { return &Backend{b: b} }
 
+// trimURI drops an amqp:// or amqps:// scheme and its host[:port]/ from an
+// address.
+func trimURI(addr string) string {
+	for _, scheme := range []string{"amqp://", "amqps://"} {
+		if len(addr) >= len(scheme) && strings.EqualFold(addr[:len(scheme)], scheme) {
+			rest := addr[len(scheme):]
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				return rest[i+1:]
+			}
+			return "" // the URI names no node
+		}
+	}
+	return addr
+}
+
 // OpenConsumer joins the group or generic queue the source address names.
 func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out amqp.Deliverer) (amqp.Consumer, error) {
+	req.Address = trimURI(req.Address)
 	c := &consumer{out: out}
 	info := broker.MemberInfo{ClientID: req.ContainerID}
 	if req.Remote != nil {
@@ -100,6 +121,7 @@ func (be *Backend) groupFor(ctx context.Context, address string) (string, bool, 
 
 // OpenProducer accepts a sender to a device topic or a generic queue.
 func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
+	req.Address = trimURI(req.Address)
 	if strings.HasPrefix(req.Address, "/") {
 		pk, dn, kind, err := parseTopic(req.Address)
 		if err != nil {
