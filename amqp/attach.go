@@ -149,7 +149,8 @@ func (l *link) refuse(a *frames.Attach, e *frames.Error) {
 }
 
 // accept answers an attach, echoing the settle modes (go-amqp fails a link
-// whose reply does not echo them) and the termini.
+// whose reply does not echo them) and the termini, except rcv-settle-mode
+// on links where the server receives: always first.
 func (l *link) accept(a *frames.Attach) {
 	reply := &frames.Attach{Name: a.Name, Handle: a.Handle, Role: l.role,
 		SndSettleMode: a.SndSettleMode, RcvSettleMode: a.RcvSettleMode,
@@ -163,6 +164,12 @@ func (l *link) accept(a *frames.Attach) {
 		l.deliveryCount = l.c.cfg.initialSeq
 		reply.InitialDeliveryCount = &l.deliveryCount
 	} else {
+		// We settle every delivery we receive as soon as its outcome is
+		// known: rcv-settle-mode first, whatever the client asked for. A
+		// client asking for second and told so waits for settlement
+		// (python3-uamqp's SendClient asks second by default, then never
+		// settles and times out).
+		reply.RcvSettleMode, l.rcvSettleMode = frames.RcvFirst, frames.RcvFirst
 		reply.MaxMessageSize = l.c.cfg.MaxMessageSize
 		if a.InitialDeliveryCount != nil {
 			l.rcvCount = *a.InitialDeliveryCount
