@@ -48,6 +48,7 @@ func (s *session) attach(a *frames.Attach) *frames.Error {
 		ContainerID: s.c.peerContainer,
 		ConnID:      s.c.id,
 		Remote:      s.c.nc.RemoteAddr(),
+		Logger:      s.c.log,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -144,8 +145,29 @@ func (l *link) refuse(a *frames.Attach, e *frames.Error) {
 		reply.Source = a.Source
 	}
 	l.c.send(l.s.channel, reply)
-	l.detachWith(e)
-	l.c.log.Info().Str("link", a.Name).Str("condition", string(e.Condition)).Str("description", e.Description).Msg("link refused")
+	l.sendDetach(e)
+	l.c.log.Info().Str("link", a.Name).Uint32("handle", a.Handle).Str("role", roleName(a.Role)).Str("address", address(a)).
+		Str("condition", string(e.Condition)).Str("description", e.Description).Msg("link refused")
+}
+
+// roleName names the client's role on a link.
+func roleName(r bool) string {
+	if r == frames.RoleReceiver {
+		return "receiver"
+	}
+	return "sender"
+}
+
+// address is the node address an attach names: the source of a client
+// receiver, the target of a client sender.
+func address(a *frames.Attach) string {
+	switch {
+	case a.Role == frames.RoleReceiver && a.Source != nil:
+		return a.Source.Address
+	case a.Role == frames.RoleSender && a.Target != nil:
+		return a.Target.Address
+	}
+	return ""
 }
 
 // accept answers an attach, echoing the settle modes (go-amqp fails a link
@@ -180,11 +202,30 @@ func (l *link) accept(a *frames.Attach) {
 		l.rcvCredit = l.c.cfg.ProducerCredit
 		l.s.sendFlow(l)
 	}
-	l.c.log.Debug().Str("link", a.Name).Uint32("handle", a.Handle).Bool("server_sends", l.sending()).Msg("link attached")
+	ev := l.c.log.Info().Str("link", a.Name).Uint32("handle", a.Handle).Uint16("channel", l.s.channel).
+		Str("role", roleName(a.Role)).Str("address", address(a))
+	var backend any = l.producer
+	if l.sending() {
+		backend = l.consumer
+	}
+	if n, ok := backend.(NodeNamer); ok {
+		ev = ev.Str("node", n.Node())
+	}
+	ev.Msg("link attached")
 }
 
 // detachWith closes the link from our side with an error and awaits the peer's detach.
 func (l *link) detachWith(e *frames.Error) {
+	if l.detachSent {
+		return
+	}
+	l.c.log.Info().Str("link", l.name).Uint32("handle", l.handle).Str("by", "server").
+		Str("condition", string(e.Condition)).Str("description", e.Description).Msg("link detached")
+	l.sendDetach(e)
+}
+
+// sendDetach sends a closing detach with e and awaits the peer's.
+func (l *link) sendDetach(e *frames.Error) {
 	if l.detachSent {
 		return
 	}

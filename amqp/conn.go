@@ -36,11 +36,15 @@ type conn struct {
 	log       zerolog.Logger
 	principal *Principal // set by the handshake
 
+	// What the client's sasl-init said, for the log of a refusal. Owned by serve.
+	saslMech, saslUser string
+
 	maxFrameIn atomic.Uint32 // largest frame the reader accepts
 
 	// Owned by serve.
 	opened        bool
 	peerContainer string
+	peerCloseErr  *frames.Error // the error in the client's close, if any
 	peerMaxFrame  uint32
 	channelMax    uint16
 	sessions      map[uint16]*session // by the peer's channel
@@ -54,6 +58,7 @@ type conn struct {
 	writerBusy    bool
 	handshakeEnd  *time.Timer
 	deadline      time.Time // of the whole handshake: header, SASL and open
+	opening       time.Time // when the handshake succeeded
 
 	in       chan inFrame
 	mail     mailbox
@@ -102,12 +107,13 @@ func (c *conn) serve() {
 	c.nc.SetDeadline(c.deadline)
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	if err := c.handshake(br); err != nil {
-		c.log.Info().Err(err).Msg("connection refused")
+		c.log.Info().Str("mechanism", c.saslMech).Str("user", c.saslUser).Err(err).Msg("connection refused")
 		c.nc.Close()
 		return
 	}
 	c.nc.SetDeadline(time.Time{})
 	c.log.Debug().Str("user", c.principal.Name).Str("mechanism", c.principal.Mechanism).Msg("authenticated")
+	c.opening = time.Now()
 
 	c.handshakeEnd = time.NewTimer(time.Until(c.deadline)) // what is left for the open
 	c.rwg.Add(2)
@@ -220,10 +226,8 @@ func (c *conn) finish(err error) {
 	}
 	if closeErr != nil {
 		c.cfg.Observer.ProtocolError(string(closeErr.Condition))
-		c.log.Info().Str("condition", string(closeErr.Condition)).Str("description", closeErr.Description).Msg("connection closed with error")
-	} else if err != nil && !errors.Is(err, errPeerClosed) {
-		c.log.Debug().Err(err).Msg("connection ended")
 	}
+	c.logClosed(err, closeErr)
 	close(c.stopping)
 	c.mail.close()
 	// Hand the rest of the output to the writer, then let it finish.
@@ -235,6 +239,24 @@ func (c *conn) finish(err error) {
 	close(c.wq)
 	c.rwg.Wait() // writeLoop flushes and half-closes; readLoop ends on EOF or the deadline
 	c.nc.Close()
+}
+
+// logClosed logs the end of the connection and why: the client closed it
+// (with its error, if any), we closed it with closeErr, or the socket failed.
+func (c *conn) logClosed(err error, closeErr *frames.Error) {
+	ev := c.log.Info().Str("container", c.peerContainer).Dur("duration", time.Since(c.opening))
+	switch {
+	case errors.Is(err, errPeerClosed):
+		ev = ev.Str("by", "client")
+		if e := c.peerCloseErr; e != nil {
+			ev = ev.Str("condition", string(e.Condition)).Str("description", e.Description)
+		}
+	case closeErr != nil:
+		ev = ev.Str("by", "server").Str("condition", string(closeErr.Condition)).Str("description", closeErr.Description)
+	default:
+		ev = ev.Str("by", "network").AnErr("error", err)
+	}
+	ev.Msg("connection closed")
 }
 
 // closeAll detaches every link so the backend takes back what was in flight.

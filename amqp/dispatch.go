@@ -102,14 +102,13 @@ func (c *conn) handleOpen(o *frames.Open) error {
 		// get hundreds of frames a second.
 		c.hb <- max(time.Duration(o.IdleTimeOut)*time.Millisecond/2, c.cfg.HeartbeatFloor)
 	}
-	c.log.Debug().Str("container", o.ContainerID).Uint32("max_frame", o.MaxFrameSize).Uint32("idle_ms", o.IdleTimeOut).Msg("opened")
+	c.log.Info().Str("container", o.ContainerID).Str("mechanism", c.principal.Mechanism).Str("user", c.principal.Name).
+		Uint32("max_frame", o.MaxFrameSize).Uint32("idle_ms", o.IdleTimeOut).Msg("connection opened")
 	return nil
 }
 
 func (c *conn) handleClose(cl *frames.Close) error {
-	if cl.Error != nil {
-		c.log.Info().Str("condition", string(cl.Error.Condition)).Str("description", cl.Error.Description).Msg("client closed with error")
-	}
+	c.peerCloseErr = cl.Error // finish logs it
 	c.send(0, &frames.Close{})
 	return errPeerClosed
 }

@@ -370,9 +370,11 @@ func (s *session) detach(d *frames.Detach) *frames.Error {
 	if l.detachSent {
 		return nil
 	}
+	ev := s.c.log.Info().Str("link", l.name).Uint32("handle", l.handle).Str("by", "client")
 	if d.Error != nil {
-		s.c.log.Info().Str("link", l.name).Str("condition", string(d.Error.Condition)).Msg("client detached link with error")
+		ev = ev.Str("condition", string(d.Error.Condition)).Str("description", d.Error.Description)
 	}
+	ev.Msg("link detached")
 	l.release()
 	s.grant() // the frames of its incomplete delivery are free again
 	// Always echo closed (§2.6.6); a non-closing detach still ends the link
