@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/encoding"
@@ -31,7 +32,8 @@ import (
 
 // Backend adapts a broker to amqp.Backend.
 type Backend struct {
-	b *broker.Broker
+	b      *broker.Broker
+	queues sync.Map // generic queue addresses used since start: string → struct{}
 }
 
 // New returns the AMQP backend for b.
@@ -55,13 +57,14 @@ func trimURI(addr string) string {
 // OpenConsumer joins the group or generic queue the source address names.
 func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out amqp.Deliverer) (amqp.Consumer, error) {
 	req.Address = trimURI(req.Address)
-	c := &consumer{out: out}
+	c := &consumer{out: out, node: "group " + broker.DefaultGroupID}
 	info := broker.MemberInfo{ClientID: req.ContainerID}
 	if req.Remote != nil {
 		info.Address = req.Remote.String()
 	}
 	if bound, ok := boundGroup(req.Principal); ok {
 		info.ClientID = bound.clientID
+		c.node = "group " + bound.groupID
 		if err := be.joinBound(ctx, c, bound.groupID, info); err != nil {
 			return nil, err
 		}
@@ -72,12 +75,22 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 		return nil, errorFor(err)
 	}
 	if isGroup {
+		c.node = "group " + id
 		c.m, err = be.b.Join(ctx, id, info, c)
 	} else {
+		c.node = "generic queue " + req.Address
 		c.m, err = be.b.JoinQueue(ctx, req.Address, info, c)
 	}
 	if err != nil {
 		return nil, errorFor(err)
+	}
+	if !isGroup {
+		if _, used := be.queues.LoadOrStore(req.Address, struct{}{}); !used {
+			// A misspelled group name (DEFAULT_GRUOP) lands here and would
+			// otherwise wait in silence.
+			req.Logger.Info().Str("address", req.Address).Str("link", req.LinkName).
+				Msgf("no consumer group %s: serving generic queue %s", req.Address, req.Address)
+		}
 	}
 	return c, nil
 }
@@ -132,6 +145,7 @@ func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.P
 	if req.Address == "" {
 		return nil, &frames.Error{Condition: frames.ErrCondInvalidField, Description: "a sender needs a target address: a queue name or a device topic /productKey/deviceName/..."}
 	}
+	be.queues.Store(req.Address, struct{}{})
 	return &queueProducer{b: be.b, address: req.Address}, nil
 }
 
@@ -150,9 +164,13 @@ func parseTopic(topic string) (pk, dn, kind string, err error) {
 
 // consumer is one receiving link's membership of a group.
 type consumer struct {
-	out amqp.Deliverer
-	m   *broker.Member
+	out  amqp.Deliverer
+	m    *broker.Member
+	node string // what it joined, for the server's log
 }
+
+// Node names the group or generic queue the link joined (amqp.NodeNamer).
+func (c *consumer) Node() string { return c.node }
 
 // Deliver turns a broker delivery into an AMQP message for the link.
 func (c *consumer) Deliver(d broker.Delivery) bool {
@@ -248,6 +266,9 @@ func (p *topicProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
 
 func (p *topicProducer) Close() {}
 
+// Node names the device topic (amqp.NodeNamer).
+func (p *topicProducer) Node() string { return "device topic " + p.topic }
+
 // bodyBytes returns the payload of a message: its data sections, joined.
 func bodyBytes(msg []byte) ([]byte, error) {
 	m, err := frames.ParseMessage(msg)
@@ -284,3 +305,6 @@ func (p *queueProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
 }
 
 func (p *queueProducer) Close() {}
+
+// Node names the generic queue (amqp.NodeNamer).
+func (p *queueProducer) Node() string { return "generic queue " + p.address }
