@@ -86,3 +86,57 @@ func TestSessionWindowRegranted(t *testing.T) {
 		t.Fatalf("queue depth %d, want 5", w)
 	}
 }
+
+// TestSessionWindowPartialDeliveriesGrow: two links' incomplete deliveries
+// fill the whole window; neither could finish, so the server widens the
+// window instead of waiting forever, and both deliveries go through.
+func TestSessionWindowPartialDeliveriesGrow(t *testing.T) {
+	ts := startServer(t)
+	p := dialRaw(t, ts.addr)
+	p.openConn(t)
+	b := p.begin(t, 0)
+	half := int(b.IncomingWindow) / 2
+	p.attachSender(t, 0, 0, "grow-a")
+	p.attachSender(t, 0, 1, "grow-b")
+	// frame is frame i of link h's delivery: one byte each (more=true), the
+	// last one carrying the rest.
+	msgs := [2][]byte{dataMessage(bytes.Repeat([]byte{'a'}, half+16)), dataMessage(bytes.Repeat([]byte{'b'}, half+16))}
+	frame := func(h uint32, i int, last bool) []byte {
+		msg := msgs[h]
+		tr := &frames.Transfer{Handle: h, More: !last}
+		if i == 0 {
+			tr = firstTransfer(h, h)
+			tr.More = true
+		}
+		chunk := msg[i : i+1]
+		if last {
+			chunk = msg[i:]
+		}
+		return frames.AppendFrame(nil, frames.TypeAMQP, 0, tr, chunk)
+	}
+	var out []byte
+	for h := range uint32(2) {
+		for i := range half {
+			out = append(out, frame(h, i, false)...)
+		}
+	}
+	p.write(t, out) // the whole window, half in each link's open delivery
+	granted := uint64(b.IncomingWindow)
+	for granted < uint64(2*half+2) {
+		f, _ := expectBody[*frames.Flow](t, p)
+		if f.NextIncomingID != nil {
+			granted = max(granted, uint64(*f.NextIncomingID)+uint64(f.IncomingWindow))
+		}
+	}
+	p.write(t, append(frame(0, half, true), frame(1, half, true)...))
+	var accepted [2]bool
+	for !accepted[0] || !accepted[1] {
+		d, _ := expectBody[*frames.Disposition](t, p)
+		if _, ok := d.State.(*frames.Accepted); !ok || d.First > 1 {
+			t.Fatalf("disposition %v, want deliveries 0 and 1 accepted", d)
+		}
+		for id := d.First; id <= d.LastID(); id++ {
+			accepted[id] = true
+		}
+	}
+}
