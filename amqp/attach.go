@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
@@ -26,9 +27,6 @@ func errorFor(err error) *frames.Error {
 
 // attach handles the peer's attach: a new link, or a protocol error.
 func (s *session) attach(a *frames.Attach) *frames.Error {
-	if a.Handle > s.handleMax {
-		return sessionError(frames.ErrCondResourceLimitExceeded, "handle %d exceeds handle-max %d", a.Handle, s.handleMax)
-	}
 	if _, used := s.links[a.Handle]; used {
 		return sessionError(frames.ErrCondHandleInUse, "handle %d is already attached", a.Handle)
 	}
@@ -50,6 +48,7 @@ func (s *session) attach(a *frames.Attach) *frames.Error {
 		ContainerID: s.c.peerContainer,
 		ConnID:      s.c.id,
 		Remote:      s.c.nc.RemoteAddr(),
+		Logger:      s.c.log,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -108,6 +107,28 @@ func (s *session) checkAttach(a *frames.Attach) *frames.Error {
 	case a.SndSettleMode > frames.SndMixed || a.RcvSettleMode > frames.RcvSecond:
 		return linkError(frames.ErrCondInvalidField, "unknown settle mode")
 	}
+	if a.Source != nil {
+		if e := s.c.checkAddress("source", a.Source.Address); e != nil {
+			return e
+		}
+	}
+	if a.Target != nil {
+		if e := s.c.checkAddress("target", a.Target.Address); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// checkAddress refuses a terminus address that is not UTF-8 (AMQP strings
+// are) or is longer than the configured bound.
+func (c *conn) checkAddress(which, addr string) *frames.Error {
+	switch {
+	case !utf8.ValidString(addr):
+		return linkError(frames.ErrCondInvalidField, fmt.Sprintf("%s address %q is not valid UTF-8", which, addr))
+	case len(addr) > c.cfg.MaxAddressLength:
+		return linkError(frames.ErrCondInvalidField, fmt.Sprintf("%s address is %d bytes, longer than %d bytes", which, len(addr), c.cfg.MaxAddressLength))
+	}
 	return nil
 }
 
@@ -124,12 +145,34 @@ func (l *link) refuse(a *frames.Attach, e *frames.Error) {
 		reply.Source = a.Source
 	}
 	l.c.send(l.s.channel, reply)
-	l.detachWith(e)
-	l.c.log.Info().Str("link", a.Name).Str("condition", string(e.Condition)).Str("description", e.Description).Msg("link refused")
+	l.sendDetach(e)
+	l.c.log.Info().Str("link", a.Name).Uint32("handle", a.Handle).Str("role", roleName(a.Role)).Str("address", address(a)).
+		Str("condition", string(e.Condition)).Str("description", e.Description).Msg("link refused")
+}
+
+// roleName names the client's role on a link.
+func roleName(r bool) string {
+	if r == frames.RoleReceiver {
+		return "receiver"
+	}
+	return "sender"
+}
+
+// address is the node address an attach names: the source of a client
+// receiver, the target of a client sender.
+func address(a *frames.Attach) string {
+	switch {
+	case a.Role == frames.RoleReceiver && a.Source != nil:
+		return a.Source.Address
+	case a.Role == frames.RoleSender && a.Target != nil:
+		return a.Target.Address
+	}
+	return ""
 }
 
 // accept answers an attach, echoing the settle modes (go-amqp fails a link
-// whose reply does not echo them) and the termini.
+// whose reply does not echo them) and the termini, except rcv-settle-mode
+// on links where the server receives: always first.
 func (l *link) accept(a *frames.Attach) {
 	reply := &frames.Attach{Name: a.Name, Handle: a.Handle, Role: l.role,
 		SndSettleMode: a.SndSettleMode, RcvSettleMode: a.RcvSettleMode,
@@ -143,6 +186,12 @@ func (l *link) accept(a *frames.Attach) {
 		l.deliveryCount = l.c.cfg.initialSeq
 		reply.InitialDeliveryCount = &l.deliveryCount
 	} else {
+		// We settle every delivery we receive as soon as its outcome is
+		// known: rcv-settle-mode first, whatever the client asked for. A
+		// client asking for second and told so waits for settlement
+		// (python3-uamqp's SendClient asks second by default, then never
+		// settles and times out).
+		reply.RcvSettleMode, l.rcvSettleMode = frames.RcvFirst, frames.RcvFirst
 		reply.MaxMessageSize = l.c.cfg.MaxMessageSize
 		if a.InitialDeliveryCount != nil {
 			l.rcvCount = *a.InitialDeliveryCount
@@ -153,11 +202,30 @@ func (l *link) accept(a *frames.Attach) {
 		l.rcvCredit = l.c.cfg.ProducerCredit
 		l.s.sendFlow(l)
 	}
-	l.c.log.Debug().Str("link", a.Name).Uint32("handle", a.Handle).Bool("server_sends", l.sending()).Msg("link attached")
+	ev := l.c.log.Info().Str("link", a.Name).Uint32("handle", a.Handle).Uint16("channel", l.s.channel).
+		Str("role", roleName(a.Role)).Str("address", address(a))
+	var backend any = l.producer
+	if l.sending() {
+		backend = l.consumer
+	}
+	if n, ok := backend.(NodeNamer); ok {
+		ev = ev.Str("node", n.Node())
+	}
+	ev.Msg("link attached")
 }
 
 // detachWith closes the link from our side with an error and awaits the peer's detach.
 func (l *link) detachWith(e *frames.Error) {
+	if l.detachSent {
+		return
+	}
+	l.c.log.Info().Str("link", l.name).Uint32("handle", l.handle).Str("by", "server").
+		Str("condition", string(e.Condition)).Str("description", e.Description).Msg("link detached")
+	l.sendDetach(e)
+}
+
+// sendDetach sends a closing detach with e and awaits the peer's.
+func (l *link) sendDetach(e *frames.Error) {
 	if l.detachSent {
 		return
 	}

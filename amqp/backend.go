@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 
+	"github.com/rs/zerolog"
+
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
 
@@ -59,6 +61,16 @@ type LinkRequest struct {
 	ContainerID string // the client's container-id
 	ConnID      uint64
 	Remote      net.Addr
+	// Logger is the connection's (its fields name the connection and the
+	// remote address), for the backend to log about the link.
+	Logger zerolog.Logger
+}
+
+// NodeNamer is implemented by a Consumer or Producer that can say what
+// the link attached to ("group DEFAULT_GROUP", "generic queue q"); the
+// server names it when it logs the attach.
+type NodeNamer interface {
+	Node() string
 }
 
 // Backend is the queue engine behind the server. The server calls it from a

@@ -36,11 +36,15 @@ type conn struct {
 	log       zerolog.Logger
 	principal *Principal // set by the handshake
 
+	// What the client's sasl-init said, for the log of a refusal. Owned by serve.
+	saslMech, saslUser string
+
 	maxFrameIn atomic.Uint32 // largest frame the reader accepts
 
 	// Owned by serve.
 	opened        bool
 	peerContainer string
+	peerCloseErr  *frames.Error // the error in the client's close, if any
 	peerMaxFrame  uint32
 	channelMax    uint16
 	sessions      map[uint16]*session // by the peer's channel
@@ -53,6 +57,8 @@ type conn struct {
 	spare         []byte // the buffer the writer gave back, reused next
 	writerBusy    bool
 	handshakeEnd  *time.Timer
+	deadline      time.Time // of the whole handshake: header, SASL and open
+	opening       time.Time // when the handshake succeeded
 
 	in       chan inFrame
 	mail     mailbox
@@ -87,7 +93,7 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 
 // write writes b synchronously; only the handshake uses it.
 func (c *conn) write(b []byte) error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
+	c.nc.SetWriteDeadline(c.deadline)
 	_, err := c.nc.Write(b)
 	return err
 }
@@ -95,17 +101,21 @@ func (c *conn) write(b []byte) error {
 // serve runs the connection to its end.
 func (c *conn) serve() {
 	defer close(c.done)
-	c.nc.SetDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
+	// One deadline for header, SASL and open: a peer trickling bytes must
+	// not get a fresh one at each step.
+	c.deadline = time.Now().Add(c.cfg.HandshakeTimeout)
+	c.nc.SetDeadline(c.deadline)
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	if err := c.handshake(br); err != nil {
-		c.log.Info().Err(err).Msg("connection refused")
+		c.log.Info().Str("mechanism", c.saslMech).Str("user", c.saslUser).Err(err).Msg("connection refused")
 		c.nc.Close()
 		return
 	}
 	c.nc.SetDeadline(time.Time{})
 	c.log.Debug().Str("user", c.principal.Name).Str("mechanism", c.principal.Mechanism).Msg("authenticated")
+	c.opening = time.Now()
 
-	c.handshakeEnd = time.NewTimer(c.cfg.HandshakeTimeout)
+	c.handshakeEnd = time.NewTimer(time.Until(c.deadline)) // what is left for the open
 	c.rwg.Add(2)
 	go c.readLoop(br)
 	go c.writeLoop()
@@ -216,10 +226,8 @@ func (c *conn) finish(err error) {
 	}
 	if closeErr != nil {
 		c.cfg.Observer.ProtocolError(string(closeErr.Condition))
-		c.log.Info().Str("condition", string(closeErr.Condition)).Str("description", closeErr.Description).Msg("connection closed with error")
-	} else if err != nil && !errors.Is(err, errPeerClosed) {
-		c.log.Debug().Err(err).Msg("connection ended")
 	}
+	c.logClosed(err, closeErr)
 	close(c.stopping)
 	c.mail.close()
 	// Hand the rest of the output to the writer, then let it finish.
@@ -231,6 +239,24 @@ func (c *conn) finish(err error) {
 	close(c.wq)
 	c.rwg.Wait() // writeLoop flushes and half-closes; readLoop ends on EOF or the deadline
 	c.nc.Close()
+}
+
+// logClosed logs the end of the connection and why: the client closed it
+// (with its error, if any), we closed it with closeErr, or the socket failed.
+func (c *conn) logClosed(err error, closeErr *frames.Error) {
+	ev := c.log.Info().Str("container", c.peerContainer).Dur("duration", time.Since(c.opening))
+	switch {
+	case errors.Is(err, errPeerClosed):
+		ev = ev.Str("by", "client")
+		if e := c.peerCloseErr; e != nil {
+			ev = ev.Str("condition", string(e.Condition)).Str("description", e.Description)
+		}
+	case closeErr != nil:
+		ev = ev.Str("by", "server").Str("condition", string(closeErr.Condition)).Str("description", closeErr.Description)
+	default:
+		ev = ev.Str("by", "network").AnErr("error", err)
+	}
+	ev.Msg("connection closed")
 }
 
 // closeAll detaches every link so the backend takes back what was in flight.

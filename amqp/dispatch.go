@@ -90,22 +90,25 @@ func (c *conn) handleOpen(o *frames.Open) error {
 		// Advertise half the real threshold (§2.4.5) so heartbeats at the
 		// advertised rate arrive well before we give up.
 		IdleTimeOut: uint32(c.cfg.IdleTimeout / 2 / time.Millisecond),
+		Properties: encoding.Map{{Key: encoding.Symbol(HeartbeatFloorProperty),
+			Value: uint32(c.cfg.HeartbeatFloor / time.Millisecond)}},
 	})
 	if o.MaxFrameSize < frames.MinMaxFrameSize {
 		return connError(frames.ErrCondInvalidField, "max-frame-size %d is below the minimum of 512", o.MaxFrameSize)
 	}
 	if o.IdleTimeOut > 0 {
-		// Send an empty frame at half the peer's idle time-out.
-		c.hb <- time.Duration(o.IdleTimeOut) * time.Millisecond / 2
+		// Send an empty frame at half the peer's idle time-out, but never
+		// more often than the floor: a peer asking for 1 ms would otherwise
+		// get hundreds of frames a second.
+		c.hb <- max(time.Duration(o.IdleTimeOut)*time.Millisecond/2, c.cfg.HeartbeatFloor)
 	}
-	c.log.Debug().Str("container", o.ContainerID).Uint32("max_frame", o.MaxFrameSize).Uint32("idle_ms", o.IdleTimeOut).Msg("opened")
+	c.log.Info().Str("container", o.ContainerID).Str("mechanism", c.principal.Mechanism).Str("user", c.principal.Name).
+		Uint32("max_frame", o.MaxFrameSize).Uint32("idle_ms", o.IdleTimeOut).Msg("connection opened")
 	return nil
 }
 
 func (c *conn) handleClose(cl *frames.Close) error {
-	if cl.Error != nil {
-		c.log.Info().Str("condition", string(cl.Error.Condition)).Str("description", cl.Error.Description).Msg("client closed with error")
-	}
+	c.peerCloseErr = cl.Error // finish logs it
 	c.send(0, &frames.Close{})
 	return errPeerClosed
 }

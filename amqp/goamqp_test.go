@@ -73,7 +73,7 @@ func TestGoAMQPRoundTrip(t *testing.T) {
 func TestLargeMessageSmallFrames(t *testing.T) {
 	for _, seq := range []uint32{0, math.MaxUint32 - 100} {
 		t.Run(fmt.Sprintf("initial-id-%d", seq), func(t *testing.T) {
-			ts := startServer(t, func(c *amqp.Config) { c.MaxFrameSize = 512; amqp.SetInitialSeq(c, seq) })
+			ts := startServer(t, func(c *amqp.Config) { c.MaxFrameSize = 512; c.MaxMessageSize = 2 << 20; amqp.SetInitialSeq(c, seq) })
 			_, sess := dial(t, ts, &goamqp.ConnOptions{MaxFrameSize: 512})
 			ctx := ctxT(t)
 			payload := make([]byte, 1<<20)
@@ -150,7 +150,10 @@ func TestSettleModes(t *testing.T) {
 		pre  *goamqp.SenderSettleMode   // requested server sender mode
 	}{
 		{"unsettled/first", goamqp.SenderSettleModeUnsettled.Ptr(), goamqp.ReceiverSettleModeFirst.Ptr(), nil},
-		{"mixed/second", goamqp.SenderSettleModeMixed.Ptr(), goamqp.ReceiverSettleModeSecond.Ptr(), nil},
+		// The server settles what it receives first: a client sender may
+		// not ask for second (TestReceiverSettlesFirst), a receiver may.
+		{"mixed/second", goamqp.SenderSettleModeMixed.Ptr(), nil, nil},
+		{"unsettled/second-receiver", goamqp.SenderSettleModeUnsettled.Ptr(), goamqp.ReceiverSettleModeSecond.Ptr(), nil},
 		{"settled-send/first", goamqp.SenderSettleModeSettled.Ptr(), goamqp.ReceiverSettleModeFirst.Ptr(), nil},
 		{"presettled-deliveries", nil, nil, goamqp.SenderSettleModeSettled.Ptr()},
 	}
@@ -159,7 +162,7 @@ func TestSettleModes(t *testing.T) {
 			ts := startServer(t)
 			_, sess := dial(t, ts, nil)
 			ctx := ctxT(t)
-			sendN(t, ctx, sess, "q", 20, &goamqp.SenderOptions{SettlementMode: tc.snd, RequestedReceiverSettleMode: tc.rcv})
+			sendN(t, ctx, sess, "q", 20, &goamqp.SenderOptions{SettlementMode: tc.snd})
 			rcv, err := sess.NewReceiver(ctx, "q", &goamqp.ReceiverOptions{SettlementMode: tc.rcv, RequestedSenderSettleMode: tc.pre})
 			if err != nil {
 				t.Fatal(err)
@@ -305,7 +308,10 @@ func echoOnce(ctx context.Context, sess *goamqp.Session, addr string) error {
 // TestHeartbeatsKeepClientAlive: go-amqp drops a connection that is silent for
 // its idle time-out; the server's empty frames must arrive well inside it.
 func TestHeartbeatsKeepClientAlive(t *testing.T) {
-	ts := startServer(t, func(c *amqp.Config) { c.IdleTimeout = 400 * time.Millisecond })
+	ts := startServer(t, func(c *amqp.Config) {
+		c.IdleTimeout = 400 * time.Millisecond
+		c.HeartbeatFloor = 50 * time.Millisecond // below the client's 150 ms
+	})
 	conn, sess := dial(t, ts, &goamqp.ConnOptions{IdleTimeout: 300 * time.Millisecond})
 	ctx := ctxT(t)
 	select {

@@ -90,6 +90,7 @@ func (c *conn) sasl(br *bufio.Reader) error {
 		return fmt.Errorf("%w: expected sasl-init, got %v", errHandshake, body)
 	}
 	creds, err := parseSASLInit(init, mechs)
+	c.saslMech, c.saslUser = string(init.Mechanism), creds.Username
 	if err != nil {
 		c.write(frames.AppendFrame(nil, frames.TypeSASL, 0, &frames.SASLOutcome{Code: frames.SASLAuth}, nil))
 		return err
@@ -148,7 +149,7 @@ func parseSASLInit(init *frames.SASLInit, offered []encoding.Symbol) (Credential
 		// authzid NUL authcid NUL passwd (RFC 4616)
 		parts := bytes.SplitN(init.InitialResponse, []byte{0}, 3)
 		if len(parts) != 3 {
-			return Credentials{}, fmt.Errorf("%w: malformed PLAIN response", errHandshake)
+			return Credentials{}, fmt.Errorf("%w: malformed PLAIN response: %d NUL-separated parts, want authzid NUL authcid NUL password (RFC 4616)", errHandshake, len(parts))
 		}
 		return Credentials{Mechanism: mech, Username: string(parts[1]), Password: string(parts[2])}, nil
 	}

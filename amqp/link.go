@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/rs/zerolog"
 
@@ -49,6 +50,7 @@ type link struct {
 	asmID       uint32
 	asmSettled  bool
 	asmFormat   uint32
+	asmFrames   uint32 // transfer frames of the delivery, held in the session window
 }
 
 // sending reports whether the server is the sender on this link.
@@ -81,6 +83,9 @@ func (l *link) release() {
 		l.producer.Close()
 	}
 	l.queue, l.qhead = nil, 0
+	l.asm, l.asmActive = nil, false
+	l.s.consumed(l.asmFrames)
+	l.asmFrames = 0
 	for id, od := range l.s.unsettled {
 		if od.link == l {
 			delete(l.s.unsettled, id)
@@ -97,10 +102,7 @@ func (l *link) flow(f *frames.Flow) {
 		if f.DeliveryCount != nil {
 			dc = *f.DeliveryCount
 		}
-		l.credit = dc + *f.LinkCredit - l.deliveryCount
-		if int32(l.credit) < 0 {
-			l.credit = 0 // the client counted deliveries still in flight to it
-		}
+		l.credit = linkCredit(dc, *f.LinkCredit, l.deliveryCount)
 		if f.Drain && !l.drain {
 			l.drainAsked, l.drainDone = false, false
 		}
@@ -114,6 +116,28 @@ func (l *link) flow(f *frames.Flow) {
 		l.s.sendFlow(l)
 	}
 }
+
+// linkCredit is the sender's link-credit from a receiver's flow:
+// delivery-count(rcv) + link-credit(rcv) - delivery-count(snd) (§2.6.7).
+// Link credit is a uint32, every value of it valid; only the delivery
+// counts are serial numbers. The receiver's count trails ours by the
+// deliveries still in flight to it, which use up its credit (none left
+// when more are in flight than it granted); a count ahead of ours is
+// nonsense and taken as ours.
+func linkCredit(rcvCount, rcvCredit, sndCount uint32) uint32 {
+	if !serialLess(rcvCount, sndCount) {
+		return rcvCredit
+	}
+	inFlight := sndCount - rcvCount
+	if inFlight >= rcvCredit {
+		return 0
+	}
+	return rcvCredit - inFlight
+}
+
+// maxBackendGrant caps one grant handed to the backend: link credit goes up
+// to 2^32-1, more than any backend holds or counts in an int32.
+const maxBackendGrant = math.MaxInt32
 
 // fillFlow adds the link's state to a flow frame.
 func (l *link) fillFlow(f *frames.Flow) {
@@ -194,8 +218,9 @@ func (l *link) continueDrain() {
 	empty := l.qhead == len(l.queue)
 	if l.credit > 0 && empty && !l.drainAsked {
 		l.drainAsked = true
-		l.granted += l.credit
-		l.consumer.Credit(l.credit, true)
+		n := min(l.credit, maxBackendGrant)
+		l.granted = uint32(min(uint64(l.granted)+uint64(n), math.MaxUint32))
+		l.consumer.Credit(n, true)
 		return
 	}
 	if l.credit == 0 || (empty && l.drainDone) {

@@ -6,8 +6,19 @@ import (
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
 
-// receive takes one transfer frame from the client's sender.
+// receive takes one transfer frame from the client's sender. The frame
+// holds its place in the session window until its delivery is complete (or
+// dropped).
 func (l *link) receive(t *frames.Transfer, payload []byte) {
+	l.asmFrames++
+	l.receiveFrame(t, payload)
+	if !l.asmActive {
+		l.s.consumed(l.asmFrames)
+		l.asmFrames = 0
+	}
+}
+
+func (l *link) receiveFrame(t *frames.Transfer, payload []byte) {
 	if l.detachSent {
 		return // in flight before the client saw our detach
 	}

@@ -31,10 +31,21 @@ type Config struct {
 	HandleMax        uint32        // per session, default 4095
 	MaxLinks         int           // per connection, default 1000
 	IdleTimeout      time.Duration // silence after which a connection is closed; default 60 s (half is advertised)
-	HandshakeTimeout time.Duration // header, SASL and open; default 15 s
+	HandshakeTimeout time.Duration // one deadline for header, SASL and open together; default 15 s
 	AttachTimeout    time.Duration // ReceiverOnly connections attach their receiver within this of open; default 15 s
-	MaxMessageSize   uint64        // for messages clients send; default 4 MiB
-	MaxSASLFrameSize uint32        // default 65536: SASL frames with tokens exceed 512
+	// MaxMessageSize bounds the messages clients send: advertised in the
+	// attach of every link on which the server receives, and a delivery
+	// over it detaches the link with amqp:link:message-size-exceeded.
+	// Default DefaultMaxMessageSize; the binary sets the broker's limit.
+	MaxMessageSize   uint64
+	MaxSASLFrameSize uint32 // default 65536: SASL frames with tokens exceed 512
+	// HeartbeatFloor is the shortest interval between the empty frames the
+	// server sends, whatever idle time-out the peer asks for; default 1 s.
+	// The open frame names it (HeartbeatFloorProperty).
+	HeartbeatFloor time.Duration
+	// MaxAddressLength bounds link source and target addresses, in bytes;
+	// default 1024.
+	MaxAddressLength int
 
 	// ProducerCredit is the link credit granted to client senders, refilled at
 	// half; default 256.
@@ -53,6 +64,16 @@ type Config struct {
 	initialSeq        uint32
 	initialDeliveryID uint32
 }
+
+// DefaultMaxMessageSize is Config.MaxMessageSize when none is set: the
+// platform's 256 KiB, the broker's default too.
+const DefaultMaxMessageSize = 256 << 10
+
+// HeartbeatFloorProperty is the key, in the properties of the server's
+// open frame, of the heartbeat floor in milliseconds (a uint): the server
+// sends empty frames no more often than that, however short the idle
+// time-out the client asks for.
+const HeartbeatFloorProperty = "amqpemu:heartbeat-floor-ms"
 
 // Observer watches the server: connections opening and closing, and every
 // error the server sends (close, end or detach). Calls must not block.
@@ -87,8 +108,10 @@ func (c *Config) setDefaults() {
 	orDefault(&c.IdleTimeout, 60*time.Second)
 	orDefault(&c.HandshakeTimeout, 15*time.Second)
 	orDefault(&c.AttachTimeout, 15*time.Second)
-	orDefault(&c.MaxMessageSize, 4<<20)
+	orDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
 	orDefault(&c.MaxSASLFrameSize, 65536)
+	orDefault(&c.HeartbeatFloor, time.Second)
+	orDefault(&c.MaxAddressLength, 1024)
 	orDefault(&c.ProducerCredit, 256)
 	orDefault(&c.ConsumerPrefetch, 256)
 	orDefault(&c.WriteBufferLimit, 4<<20)

@@ -7,9 +7,19 @@ import (
 	"github.com/amqpemu/amqpemu/amqp/frames"
 )
 
-// sessionWindow is the incoming window we grant, in transfer frames. It is
-// re-granted when the peer has used half of it.
-const sessionWindow = 5000
+// minSessionWindow is the least incoming window we grant, in transfer
+// frames (§2.5.6).
+const minSessionWindow = 5000
+
+// sessionWindowFor is the incoming window of a session: at least
+// minSessionWindow, and room for two messages of maxMessage bytes cut into
+// the smallest frames a peer may use (512 bytes, a transfer performative
+// of up to 64 bytes in each), so a sender that honours the window can
+// always finish a delivery.
+func sessionWindowFor(maxMessage uint64) uint32 {
+	const perFrame = frames.MinMaxFrameSize - 64
+	return uint32(min(max(minSessionWindow, 2*(maxMessage/perFrame+1)), math.MaxInt32))
+}
 
 // serialLess reports a < b in RFC 1982 serial-number arithmetic (§2.1 of the
 // types part: sequence numbers wrap at 2^32).
@@ -27,9 +37,14 @@ type session struct {
 	c       *conn
 	channel uint16 // ours, equal to the peer's
 
-	// Incoming transfers (client → server), counted in frames.
+	// Incoming transfers (client → server), counted in frames. The window
+	// is what the peer holds: frames of deliveries still being reassembled
+	// (held) use it up until the delivery completes; the rest is granted
+	// again as frames are consumed, once half the window is used.
 	nextIncomingID uint32
-	incomingWindow uint32 // what the peer may still send before our next flow
+	incomingWindow uint32 // what the peer may still send, as we last told it
+	window         uint32 // the full window: held + incomingWindow never exceed it but to unblock
+	held           uint32 // frames of incomplete deliveries on this session's links
 
 	// Outgoing transfers (server → client).
 	nextOutgoingID       uint32
@@ -50,7 +65,8 @@ func newSession(c *conn, ch uint16, b *frames.Begin) *session {
 		c:                    c,
 		channel:              ch,
 		nextIncomingID:       b.NextOutgoingID,
-		incomingWindow:       sessionWindow,
+		incomingWindow:       sessionWindowFor(c.cfg.MaxMessageSize),
+		window:               sessionWindowFor(c.cfg.MaxMessageSize),
 		nextOutgoingID:       seq,
 		outgoingWindow:       math.MaxUint32,
 		remoteIncomingWindow: b.IncomingWindow,
@@ -74,6 +90,10 @@ func (s *session) handle(body frames.Body, payload []byte) error {
 		}
 		return nil // §2.7.8: ignore everything until the peer's end
 	}
+	if h, ok := handleOf(body); ok && h > s.handleMax {
+		// §2.7.2: a handle outside the supported range is a framing error.
+		return connError(frames.ErrCondFramingError, "handle %d exceeds handle-max %d (channel %d)", h, s.handleMax, s.channel)
+	}
 	var err *frames.Error
 	switch b := body.(type) {
 	case *frames.Attach:
@@ -95,6 +115,23 @@ func (s *session) handle(body frames.Body, payload []byte) error {
 		s.end(err)
 	}
 	return nil
+}
+
+// handleOf returns the link handle a frame names, if any.
+func handleOf(body frames.Body) (uint32, bool) {
+	switch b := body.(type) {
+	case *frames.Attach:
+		return b.Handle, true
+	case *frames.Flow:
+		if b.Handle != nil {
+			return *b.Handle, true
+		}
+	case *frames.Transfer:
+		return b.Handle, true
+	case *frames.Detach:
+		return b.Handle, true
+	}
+	return 0, false
 }
 
 // end ends the session with an error and waits for the peer's end.
@@ -162,9 +199,13 @@ func (s *session) wakeLinks() {
 	}
 }
 
-// sendFlow sends the session's flow state, with l's link state when l is set.
+// sendFlow sends the session's flow state, with l's link state when l is
+// set. The incoming window it names is all the room there is: a flow sent
+// for a link's sake grants the session's window as well.
 func (s *session) sendFlow(l *link) {
-	s.incomingWindow = sessionWindow
+	if room := s.room(); room > s.incomingWindow {
+		s.incomingWindow = room
+	}
 	f := &frames.Flow{
 		NextIncomingID: &s.nextIncomingID,
 		IncomingWindow: s.incomingWindow,
@@ -177,22 +218,64 @@ func (s *session) sendFlow(l *link) {
 	s.c.send(s.channel, f)
 }
 
+// room is how many transfer frames the peer may have in flight now: the
+// window less the frames held by incomplete deliveries.
+func (s *session) room() uint32 {
+	if s.held >= s.window {
+		return 0
+	}
+	return s.window - s.held
+}
+
 // transfer takes one incoming transfer frame.
 func (s *session) transfer(t *frames.Transfer, payload []byte) *frames.Error {
 	if s.incomingWindow == 0 {
-		return sessionError(frames.ErrCondWindowViolation, "transfer beyond the incoming window (next-incoming-id %d)", s.nextIncomingID)
+		// §2.5.6: the peer sent more than the window we granted it.
+		return sessionError(frames.ErrCondWindowViolation,
+			"transfer beyond the incoming window: %d transfer frames granted and not yet consumed (next-incoming-id %d)", s.window, s.nextIncomingID)
 	}
 	s.incomingWindow--
 	s.nextIncomingID++
-	if s.incomingWindow < sessionWindow/2 {
-		s.sendFlow(nil) // re-grant before the peer runs out
-	}
 	l := s.links[t.Handle]
 	if l == nil {
 		return sessionError(frames.ErrCondUnattachedHandle, "transfer on handle %d, which is not attached", t.Handle)
 	}
+	s.held++
 	l.receive(t, payload)
+	s.grant()
 	return nil
+}
+
+// consumed gives back the window that n frames held.
+func (s *session) consumed(n uint32) { s.held -= min(n, s.held) }
+
+// grant widens the peer's window once it has used half of it and frames
+// were consumed. When incomplete deliveries of several links fill the whole
+// window, none can finish: then the window grows by half rather than
+// deadlock (a single delivery always fits; see sessionWindowFor).
+func (s *session) grant() {
+	if s.ending || s.incomingWindow >= s.window/2 {
+		return
+	}
+	if room := s.room(); room > s.incomingWindow {
+		s.sendFlow(nil)
+		return
+	}
+	if s.incomingWindow == 0 && s.partialDeliveries() > 1 {
+		s.incomingWindow = s.window / 2
+		s.sendFlow(nil)
+	}
+}
+
+// partialDeliveries counts the links in the middle of receiving a delivery.
+func (s *session) partialDeliveries() int {
+	n := 0
+	for _, l := range s.links {
+		if l.asmActive {
+			n++
+		}
+	}
+	return n
 }
 
 // disposition applies the peer's settlement of a range of deliveries.
@@ -287,10 +370,13 @@ func (s *session) detach(d *frames.Detach) *frames.Error {
 	if l.detachSent {
 		return nil
 	}
+	ev := s.c.log.Info().Str("link", l.name).Uint32("handle", l.handle).Str("by", "client")
 	if d.Error != nil {
-		s.c.log.Info().Str("link", l.name).Str("condition", string(d.Error.Condition)).Msg("client detached link with error")
+		ev = ev.Str("condition", string(d.Error.Condition)).Str("description", d.Error.Description)
 	}
+	ev.Msg("link detached")
 	l.release()
+	s.grant() // the frames of its incomplete delivery are free again
 	// Always echo closed (§2.6.6); a non-closing detach still ends the link
 	// here, since link recovery is not supported.
 	s.c.send(s.channel, &frames.Detach{Handle: d.Handle, Closed: d.Closed})

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxClientID is the longest client id the platform accepts.
@@ -69,6 +70,9 @@ func Parse(username string) (*Identity, error) {
 	if err := checkClientID(id.ClientID); err != nil {
 		return nil, err
 	}
+	if !utf8.ValidString(username[bar:]) {
+		return nil, fmt.Errorf("%w: the parameters after clientId are not valid UTF-8", ErrMalformed)
+	}
 	for _, kv := range strings.Split(username[bar+1:len(username)-1], ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {
 			continue
@@ -89,6 +93,8 @@ func checkClientID(c string) error {
 	switch {
 	case c == "":
 		return fmt.Errorf("%w: empty clientId before the first '|'", ErrMalformed)
+	case !utf8.ValidString(c):
+		return fmt.Errorf("%w: clientId %q is not valid UTF-8", ErrMalformed, c)
 	case len([]rune(c)) > MaxClientID:
 		return fmt.Errorf("%w: clientId longer than %d characters", ErrMalformed, MaxClientID)
 	}

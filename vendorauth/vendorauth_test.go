@@ -70,6 +70,10 @@ func TestVerifyRefusals(t *testing.T) {
 		{"no trailing bar", strings.TrimSuffix(good, "|"), "x", ErrNotSigned},
 		{"empty client id", good[1:], "x", ErrMalformed},
 		{"client id too long", long + good[1:], "x", ErrMalformed},
+		// Validly signed (the signature covers authId and timestamp only), but not UTF-8.
+		{"client id not UTF-8", "c\xff\xfe" + good[1:], signVectors[1].password, ErrMalformed},
+		{"client id cut UTF-8", "c\xe4\xb8" + good[1:], signVectors[1].password, ErrMalformed},
+		{"group id not UTF-8", strings.Replace(good, "consumerGroupId=G", "consumerGroupId=G\xc0", 1), signVectors[1].password, ErrMalformed},
 		{"not key=value", "c|authMode|", "x", ErrMalformed},
 		{"duplicate key", "c|authMode=aksign,authMode=aksign|", "x", ErrMalformed},
 		{"missing group", "c|authMode=aksign,signMethod=hmacsha1,authId=" + testAK + ",timestamp=1|", "x", ErrMalformed},

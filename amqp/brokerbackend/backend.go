@@ -10,6 +10,11 @@
 //   - any other address is a generic queue, created on first use: its
 //     senders publish to it and its receivers compete as one group, the
 //     messages kept byte for byte as sent.
+//
+// An address may carry the URI the client connected to in front, as
+// python3-uamqp sends it (amqps://host/DEFAULT_GROUP,
+// amqp://127.0.0.1:5672/my_queue): the scheme, host and port and the slash
+// after them are dropped.
 package brokerbackend
 
 import (
@@ -17,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/encoding"
@@ -26,21 +32,39 @@ import (
 
 // Backend adapts a broker to amqp.Backend.
 type Backend struct {
-	b *broker.Broker
+	b      *broker.Broker
+	queues sync.Map // generic queue addresses used since start: string → struct{}
 }
 
 // New returns the AMQP backend for b.
 func New(b *broker.Broker) *Backend { return &Backend{b: b} }
 
+// trimURI drops an amqp:// or amqps:// scheme and its host[:port]/ from an
+// address.
+func trimURI(addr string) string {
+	for _, scheme := range []string{"amqp://", "amqps://"} {
+		if len(addr) >= len(scheme) && strings.EqualFold(addr[:len(scheme)], scheme) {
+			rest := addr[len(scheme):]
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				return rest[i+1:]
+			}
+			return "" // the URI names no node
+		}
+	}
+	return addr
+}
+
 // OpenConsumer joins the group or generic queue the source address names.
 func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out amqp.Deliverer) (amqp.Consumer, error) {
-	c := &consumer{out: out}
+	req.Address = trimURI(req.Address)
+	c := &consumer{out: out, node: "group " + broker.DefaultGroupID}
 	info := broker.MemberInfo{ClientID: req.ContainerID}
 	if req.Remote != nil {
 		info.Address = req.Remote.String()
 	}
 	if bound, ok := boundGroup(req.Principal); ok {
 		info.ClientID = bound.clientID
+		c.node = "group " + bound.groupID
 		if err := be.joinBound(ctx, c, bound.groupID, info); err != nil {
 			return nil, err
 		}
@@ -51,12 +75,22 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 		return nil, errorFor(err)
 	}
 	if isGroup {
+		c.node = "group " + id
 		c.m, err = be.b.Join(ctx, id, info, c)
 	} else {
+		c.node = "generic queue " + req.Address
 		c.m, err = be.b.JoinQueue(ctx, req.Address, info, c)
 	}
 	if err != nil {
 		return nil, errorFor(err)
+	}
+	if !isGroup {
+		if _, used := be.queues.LoadOrStore(req.Address, struct{}{}); !used {
+			// A misspelled group name (DEFAULT_GRUOP) lands here and would
+			// otherwise wait in silence.
+			req.Logger.Info().Str("address", req.Address).Str("link", req.LinkName).
+				Msgf("no consumer group %s: serving generic queue %s", req.Address, req.Address)
+		}
 	}
 	return c, nil
 }
@@ -100,6 +134,7 @@ func (be *Backend) groupFor(ctx context.Context, address string) (string, bool, 
 
 // OpenProducer accepts a sender to a device topic or a generic queue.
 func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
+	req.Address = trimURI(req.Address)
 	if strings.HasPrefix(req.Address, "/") {
 		pk, dn, kind, err := parseTopic(req.Address)
 		if err != nil {
@@ -110,6 +145,7 @@ func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.P
 	if req.Address == "" {
 		return nil, &frames.Error{Condition: frames.ErrCondInvalidField, Description: "a sender needs a target address: a queue name or a device topic /productKey/deviceName/..."}
 	}
+	be.queues.Store(req.Address, struct{}{})
 	return &queueProducer{b: be.b, address: req.Address}, nil
 }
 
@@ -128,9 +164,13 @@ func parseTopic(topic string) (pk, dn, kind string, err error) {
 
 // consumer is one receiving link's membership of a group.
 type consumer struct {
-	out amqp.Deliverer
-	m   *broker.Member
+	out  amqp.Deliverer
+	m    *broker.Member
+	node string // what it joined, for the server's log
 }
+
+// Node names the group or generic queue the link joined (amqp.NodeNamer).
+func (c *consumer) Node() string { return c.node }
 
 // Deliver turns a broker delivery into an AMQP message for the link.
 func (c *consumer) Deliver(d broker.Delivery) bool {
@@ -220,11 +260,14 @@ func (p *topicProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
 	_, err = p.b.PublishAsync(broker.DeviceMessage{ProductKey: p.pk, DeviceName: p.dn, Kind: p.kind, Topic: p.topic, Payload: payload},
 		func(err error) { done(outcomeOf(err)) })
 	if err != nil {
-		done(rejected(frames.ErrCondInvalidField, err))
+		done(outcomeOf(err))
 	}
 }
 
 func (p *topicProducer) Close() {}
+
+// Node names the device topic (amqp.NodeNamer).
+func (p *topicProducer) Node() string { return "device topic " + p.topic }
 
 // bodyBytes returns the payload of a message: its data sections, joined.
 func bodyBytes(msg []byte) ([]byte, error) {
@@ -250,33 +293,18 @@ type queueProducer struct {
 }
 
 func (p *queueProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+	if limit := p.b.MaxMessageSize(); len(msg) > limit {
+		// The server enforces the same limit when it is wired as the binary
+		// wires it; this holds the generic queue to it whatever the server's.
+		done(outcomeOf(fmt.Errorf("%w: %d bytes exceed the limit of %d", broker.ErrMessageTooLarge, len(msg), limit)))
+		return
+	}
 	if err := p.b.PublishQueueAsync(p.address, msg, func(err error) { done(outcomeOf(err)) }); err != nil {
-		done(rejected(frames.ErrCondInternalError, err))
+		done(outcomeOf(err))
 	}
 }
 
 func (p *queueProducer) Close() {}
 
-func outcomeOf(err error) amqp.Outcome {
-	if err != nil {
-		return rejected(frames.ErrCondInternalError, err)
-	}
-	return amqp.Outcome{Kind: amqp.Accepted}
-}
-
-func rejected(cond frames.ErrCond, err error) amqp.Outcome {
-	return amqp.Outcome{Kind: amqp.Rejected, Error: &frames.Error{Condition: cond, Description: err.Error()}}
-}
-
-// errorFor maps broker errors to the AMQP error that refuses a link.
-func errorFor(err error) error {
-	switch {
-	case errors.Is(err, broker.ErrTooManyMembers):
-		return &frames.Error{Condition: frames.ErrCondResourceLimitExceeded, Description: err.Error()}
-	case errors.Is(err, broker.ErrGroupNotFound):
-		return &frames.Error{Condition: frames.ErrCondNotFound, Description: err.Error()}
-	case errors.Is(err, broker.ErrClosed):
-		return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: err.Error()}
-	}
-	return err
-}
+// Node names the generic queue (amqp.NodeNamer).
+func (p *queueProducer) Node() string { return "generic queue " + p.address }

@@ -25,16 +25,24 @@ type env struct {
 // start runs a broker on a fresh data directory and an AMQP server over it.
 func start(t *testing.T) *env { return startB(t) }
 
-func startB(t testing.TB, opts ...func(*amqp.Config)) *env {
+func startB(t testing.TB, opts ...func(*amqp.Config)) *env { return startWith(t, nil, opts...) }
+
+// startWith is startB with the broker's configuration changed by bmod. The
+// server takes the broker's message size limit, as the binary does.
+func startWith(t testing.TB, bmod func(*broker.Config), opts ...func(*amqp.Config)) *env {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir(), Logger: log})
+	bcfg := broker.Config{DataDir: t.TempDir(), Logger: log}
+	if bmod != nil {
+		bmod(&bcfg)
+	}
+	b, err := broker.Open(ctx, bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := amqp.Config{Backend: brokerbackend.New(b), Logger: log}
+	cfg := amqp.Config{Backend: brokerbackend.New(b), Logger: log, MaxMessageSize: uint64(b.MaxMessageSize())}
 	for _, o := range opts {
 		o(&cfg)
 	}

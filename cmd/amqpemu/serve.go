@@ -204,12 +204,13 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 
 	exposed := beyondLoopback(listeners)
 	srv := amqp.NewServer(amqp.Config{
-		Backend:       brokerbackend.New(b),
-		Authenticator: brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
-		Mechanisms:    saslMechanisms(f, exposed),
-		Logger:        log.With().Str("component", "amqp").Logger(),
-		Observer:      obs.observer,
-		IdleTimeout:   f.idleTimeout,
+		Backend:        brokerbackend.New(b),
+		Authenticator:  brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
+		Mechanisms:     saslMechanisms(f, exposed),
+		Logger:         log.With().Str("component", "amqp").Logger(),
+		Observer:       obs.observer,
+		IdleTimeout:    f.idleTimeout,
+		MaxMessageSize: uint64(b.MaxMessageSize()),
 	})
 	stompSrv := stomp.NewServer(stomp.Config{
 		Broker:        b,

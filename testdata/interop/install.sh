@@ -9,6 +9,8 @@ pkgs=()
 
 # proton_client.py runs under Debian's python (the bindings are a Debian package).
 /usr/bin/python3 -c 'import proton' 2>/dev/null || pkgs+=(python3-qpid-proton)
+# uamqp_client.py likewise (python3-uamqp).
+/usr/bin/python3 -c 'import uamqp' 2>/dev/null || pkgs+=(python3-uamqp)
 
 # Node may come from somewhere other than Debian (nodesource, nvm, ...): only use
 # Debian's nodejs/npm when node is absent, never install them on top of another node.
