@@ -320,8 +320,13 @@ func amqpAuth(f *serveFlags, exposed bool) amqp.Authenticator {
 		return amqp.AllowAll
 	}
 	return amqp.AuthenticatorFunc(func(_ context.Context, c amqp.Credentials) (*amqp.Principal, error) {
-		if c.Mechanism != "PLAIN" || !equalSecret(c.Username, f.accessKeyID) || !equalSecret(c.Password, f.accessKeySecret) {
-			return nil, amqp.ErrAuthFailed
+		switch { // the reason goes to the log; the client sees only the SASL outcome
+		case c.Mechanism != "PLAIN":
+			return nil, fmt.Errorf("%w: mechanism %s is off beyond loopback (use PLAIN with the access key, or --allow-anonymous)", amqp.ErrAuthFailed, c.Mechanism)
+		case !equalSecret(c.Username, f.accessKeyID):
+			return nil, fmt.Errorf("%w: user name is neither the access key id nor a signed user name", amqp.ErrAuthFailed)
+		case !equalSecret(c.Password, f.accessKeySecret):
+			return nil, fmt.Errorf("%w: wrong password for the access key id", amqp.ErrAuthFailed)
 		}
 		return &amqp.Principal{Name: c.Username, Mechanism: c.Mechanism}, nil
 	})
