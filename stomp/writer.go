@@ -9,6 +9,13 @@ import (
 	"github.com/amqpemu/amqpemu/stomp/frame"
 )
 
+// frameEnd follows the NUL of every frame written: an EOL, which STOMP 1.2
+// allows between frames (§Augmented BNF: NULL *( EOL )) and every reader
+// skips, as RabbitMQ and ActiveMQ send it. PHP's PECL stomp extension needs
+// it: it reads the byte after a frame's NUL as part of that frame, and took
+// the first byte of the next frame when there was none.
+const frameEnd = '\n'
+
 // writeChunk is how much encoded output the writer gathers before it
 // writes without waiting for its queue to empty.
 const writeChunk = 64 << 10
@@ -81,7 +88,10 @@ func (w *writer) encode(batch []outItem) bool {
 			w.encodeDelivery(it.sub, it.d)
 			continue
 		}
-		w.buf = append(w.buf, it.frame...)
+		if len(it.frame) > 0 {
+			w.buf = append(w.buf, it.frame...)
+			w.buf = append(w.buf, frameEnd)
+		}
 		if it.heartbeat > 0 {
 			w.interval = it.heartbeat
 			w.beat = time.NewTimer(it.heartbeat)
@@ -105,6 +115,7 @@ func (w *writer) encodeDelivery(sub *subscription, d broker.Delivery) {
 		sub.written(pendingAck{ackID: ackID, token: d.Token, messageID: d.Message.MessageID})
 	}
 	w.buf = appendMessage(w.buf, sub, d, ackID)
+	w.buf = append(w.buf, frameEnd)
 }
 
 // flush writes buf, then acknowledges the ack:auto deliveries it held and
