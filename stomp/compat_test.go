@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -81,4 +82,68 @@ func TestFramesEndWithEOL(t *testing.T) {
 			t.Fatalf("frames %q", b)
 		}
 	})
+}
+
+// STOMP 1.0 clients (node stomp-client, Perl Net::Stomp, PHP's PECL stomp)
+// SUBSCRIBE without an id header, which 1.0 allows: the destination is the
+// subscription's id, ACK names the message-id and UNSUBSCRIBE the
+// destination.
+func TestStomp10SubscribeWithoutID(t *testing.T) {
+	e := start(t)
+	c := dial(t, e.addr)
+	c.raw("CONNECT\nlogin:old\npasscode:x\n\n\x00")
+	if f := c.expect("CONNECTED"); f.Value("version") != "1.0" {
+		t.Fatalf("version %q, want 1.0", f.Value("version"))
+	}
+	c.send("SUBSCRIBE", "destination", "/topic/#", "ack", "client", "receipt", "s")
+	c.expectReceipt("s")
+	ids := e.publish(t, "pk1", payloads("old", 3)...)
+	msgs := c.messages(3)
+	if got := messageIDs(msgs); !slices.Equal(got, sorted(ids)) {
+		t.Fatalf("got %v, want %v", got, ids)
+	}
+	for _, m := range msgs {
+		if s := m.Value("subscription"); s != "/topic/#" {
+			t.Errorf("subscription header %q, want the destination", s)
+		}
+	}
+	// ack:client is cumulative: the last one acknowledges all three.
+	c.send("ACK", "message-id", msgs[2].Value("message-id"), "receipt", "a")
+	c.expectReceipt("a")
+	e.waitBacklog(t, broker.DefaultGroupID, 0)
+
+	c.send("UNSUBSCRIBE", "destination", "/topic/#", "receipt", "u")
+	c.expectReceipt("u")
+	if n := len(e.b.Members(broker.DefaultGroupID)); n != 0 {
+		t.Fatalf("%d members after UNSUBSCRIBE", n)
+	}
+	// And it may subscribe again, this time with an id, and leave by either.
+	c.send("SUBSCRIBE", "id", "sub-7", "destination", "/topic/#", "receipt", "s2")
+	c.expectReceipt("s2")
+	c.send("UNSUBSCRIBE", "destination", "/topic/#", "receipt", "u2")
+	c.expectReceipt("u2")
+	c.send("DISCONNECT", "receipt", "bye")
+	c.expectReceipt("bye")
+	c.expectClosed()
+}
+
+// STOMP 1.1 and 1.2 require the id of SUBSCRIBE and UNSUBSCRIBE.
+func TestSubscribeIDRequiredSince11(t *testing.T) {
+	e := start(t)
+	for _, v := range []string{"1.1", "1.2"} {
+		t.Run(v, func(t *testing.T) {
+			c := dial(t, e.addr)
+			c.raw("CONNECT\naccept-version:" + v + "\nhost:x\nlogin:new\npasscode:x\n\n\x00")
+			c.expect("CONNECTED")
+			c.send("SUBSCRIBE", "destination", "/topic/#")
+			c.expectError("SUBSCRIBE needs an id header")
+
+			c = dial(t, e.addr)
+			c.raw("CONNECT\naccept-version:" + v + "\nhost:x\nlogin:new\npasscode:x\n\n\x00")
+			c.expect("CONNECTED")
+			c.subscribe("auto")
+			c.send("UNSUBSCRIBE", "destination", "/topic/#")
+			c.expectError("UNSUBSCRIBE needs an id header")
+		})
+	}
 }

@@ -45,6 +45,7 @@ type conn struct {
 	log       zerolog.Logger
 	rd        *frame.Reader
 	principal *Principal // nil until CONNECT
+	version   string     // the version agreed in CONNECTED
 	sub       *subscription
 }
 

@@ -44,6 +44,8 @@ const (
 	msgNoPublishing  = "publishing over STOMP is not offered: send device messages with the HTTP API (POST /api/v1/messages) or an AMQP sender"
 	msgOneSubscribe  = "this connection already has subscription %q: one subscription per connection (open more connections to consume in parallel)"
 	msgOnlyTopicAll  = "destination %q is not served: subscribe to /topic/#; the consumer group comes from the user name (consumerGroupId=...)"
+	msgSubscribeID   = "SUBSCRIBE needs an id header (STOMP %s; only 1.0 clients may leave it out)"
+	msgUnsubscribeID = "UNSUBSCRIBE needs an id header (STOMP %s; only 1.0 clients may name the destination instead)"
 	msgFirstConnect  = "expected a CONNECT or STOMP frame first, got %s"
 	msgAlreadyConn   = "already connected: a second %s frame"
 	msgUnknownCmd    = "unknown command %q"

@@ -113,6 +113,7 @@ func (c *conn) connect(f *frame.Frame) error {
 		p.GroupID = broker.DefaultGroupID
 	}
 	c.principal = p
+	c.version = version
 	c.log = c.log.With().Str("client", p.ClientID).Str("group", p.GroupID).Logger()
 	send, expect := negotiateBeats(cx, cy, cfg.HeartbeatFloor, cfg.ClientHeartbeat)
 	c.dl.expect(time.Now().Add(cfg.HandshakeTimeout), 2*expect)
@@ -128,9 +129,10 @@ func (c *conn) connect(f *frame.Frame) error {
 
 // negotiateVersion picks the highest version the client accepts (no
 // accept-version header means 1.0) for the CONNECTED frame. The server
-// behaves the same for all: 1.2 frames and escapes, and it also takes the
-// ACK form of 1.0 and 1.1 (message-id and subscription instead of id), as
-// stomp.py's default Connection, which the vendor's sample uses, speaks 1.1.
+// behaves much the same for all: 1.2 frames and escapes, and it also takes
+// the ACK form of 1.0 and 1.1 (message-id and subscription instead of id),
+// as stomp.py's default Connection, which the vendor's sample uses, speaks
+// 1.1. Only 1.0 connections may SUBSCRIBE and UNSUBSCRIBE without an id.
 func negotiateVersion(f *frame.Frame) (string, error) {
 	accept, ok := f.Get(frame.HdrAcceptVersion)
 	if !ok {
@@ -156,11 +158,18 @@ func (c *conn) subscribe(f *frame.Frame) error {
 	if c.sub != nil {
 		return refuse(msgOneSubscribe, c.sub.id)
 	}
+	dest := f.Value(frame.HdrDestination)
 	id, ok := f.Get(frame.HdrID)
 	if !ok {
-		return refuse("SUBSCRIBE needs an id header")
+		// 1.1 and 1.2: "an id header MUST be included" (§SUBSCRIBE id
+		// Header); 1.0 has none, and brokers name the subscription after its
+		// destination, as MESSAGE's subscription header then shows.
+		if c.version != "1.0" {
+			return refuse(msgSubscribeID, c.version)
+		}
+		id = dest
 	}
-	if dest := f.Value(frame.HdrDestination); dest != topicAll {
+	if dest != topicAll {
 		return refuse(msgOnlyTopicAll, dest)
 	}
 	mode, ok := parseAckMode(f.Value(frame.HdrAck))
@@ -190,10 +199,16 @@ func (c *conn) idle() time.Duration {
 // unsubscribe leaves the group; unacknowledged messages go back at once.
 func (c *conn) unsubscribe(f *frame.Frame) error {
 	id, ok := f.Get(frame.HdrID)
-	if !ok {
-		return refuse("UNSUBSCRIBE needs an id header")
-	}
-	if c.sub == nil || c.sub.id != id {
+	dest, byDest := f.Get(frame.HdrDestination)
+	switch {
+	case c.version == "1.0" && !ok && byDest:
+		// 1.0 names the subscription by id or by destination.
+		if c.sub == nil || dest != topicAll {
+			return refuse("no subscription to %q to unsubscribe", dest)
+		}
+	case !ok:
+		return refuse(msgUnsubscribeID, c.version)
+	case c.sub == nil || c.sub.id != id:
 		return refuse("no subscription %q to unsubscribe", id)
 	}
 	c.dropSubscription()
