@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,37 @@ func TestSubscribeIDRequiredSince11(t *testing.T) {
 			c.expectError("UNSUBSCRIBE needs an id header")
 		})
 	}
+}
+
+// A frame's body beyond the broker's message size limit is refused with an
+// ERROR frame that says the size and the limit, before the body is read
+// when a content-length announces it.
+func TestBodyOverMessageSizeLimit(t *testing.T) {
+	e := start(t, withBroker(func(c *broker.Config) { c.MaxMessageSize = 1000 }))
+	if e.b.MaxMessageSize() != 1000 {
+		t.Fatalf("broker limit %d", e.b.MaxMessageSize())
+	}
+	tests := []struct{ name, send, want string }{
+		{"content-length", "SEND\ndestination:/pk/dn/user/update\ncontent-length:2000\n\n" + strings.Repeat("y", 2000) + "\x00",
+			"message too large: SEND body of 2000 bytes exceeds the message size limit of 1000 bytes"},
+		{"body to the NUL", "SEND\ndestination:/pk/dn/user/update\n\n" + strings.Repeat("y", 1500) + "\x00",
+			"exceeds the message size limit of 1000 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, e.addr)
+			c.connect("plain", "x")
+			c.raw(tt.send)
+			f := c.expectError(tt.want)
+			if !strings.HasPrefix(string(f.Body), "message too large: SEND body of ") {
+				t.Errorf("ERROR body %q", f.Body)
+			}
+			e.good(t)
+		})
+	}
+	// At the limit, the body is read and SEND refused for what it is.
+	c := dial(t, e.addr)
+	c.connect("plain", "x")
+	c.raw("SEND\ndestination:/pk/dn/user/update\ncontent-length:1000\n\n" + strings.Repeat("y", 1000) + "\x00")
+	c.expectError("publishing over STOMP is not offered")
 }

@@ -56,7 +56,8 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 		out: newOutbox(), ctx: ctx, cancel: cancel, quit: make(chan struct{}), writerDone: make(chan struct{})}
 	c.log = s.log.With().Uint64("conn", id).Str("remote", c.remote).Logger()
 	c.wlog = c.log
-	c.rd = frame.NewReader(c.dl, frame.Limits{MaxHeader: s.cfg.MaxHeaderSize, MaxFrame: s.cfg.MaxFrameSize})
+	c.rd = frame.NewReader(c.dl, frame.Limits{MaxHeader: s.cfg.MaxHeaderSize, MaxFrame: s.cfg.MaxFrameSize,
+		MaxBody: s.cfg.Broker.MaxMessageSize()})
 	c.dl.expect(time.Now().Add(s.cfg.HandshakeTimeout), 0)
 	return c
 }

@@ -51,14 +51,22 @@ const (
 	msgUnknownCmd    = "unknown command %q"
 	msgVersions      = "unsupported protocol versions %q: this server speaks STOMP 1.2 (and accepts 1.0 and 1.1 clients)"
 	msgAuthFailed    = "authentication failed: %v"
-	versionSupported = "1.2"
+	// The broker's limit applies to every frame's body, as to a device
+	// message's payload.
+	msgMessageTooLarge = "message too large: %s body of %s bytes exceeds the message size limit of %d bytes"
+	versionSupported   = "1.2"
 )
 
 // frameError explains a frame the reader refused or a read that failed;
 // nil means the connection just ended (EOF, reset) and there is no one to
 // tell.
 func frameError(err error) *protoError {
+	var body *frame.BodyTooLargeError
 	switch {
+	case errors.As(err, &body):
+		e := refuse(msgMessageTooLarge, body.Command, body.SizeText(), body.Limit)
+		e.cause = err
+		return e
 	case errors.Is(err, frame.ErrTooLarge), errors.Is(err, frame.ErrMalformed):
 		return &protoError{message: err.Error(), cause: err, clientFault: true}
 	}
@@ -83,22 +91,44 @@ func authError(err error) *protoError {
 	return e
 }
 
-// joinError explains why a subscription could not join its group.
-func joinError(group string, err error) *protoError {
-	var e *protoError
-	switch {
-	case errors.Is(err, broker.ErrTooManyMembers):
-		// As AMQP's amqp:resource-limit-exceeded; the error names the limit.
-		e = refuse("resource limit exceeded in consumer group %s: %v", group, err)
-	case errors.Is(err, broker.ErrGroupNotFound):
-		e = refuse("consumer group %q does not exist (the consumerGroupId of the user name)", group)
-	case errors.Is(err, broker.ErrClosed), errors.Is(err, context.Canceled):
-		e = &protoError{message: msgShuttingDown}
-	default:
-		e = &protoError{message: fmt.Sprintf("cannot join consumer group %s: %v", group, err)}
+// brokerErrors explains the broker's sentinels, checked in order with
+// errors.Is: the message header of the ERROR frame, from the connection's
+// consumer group and the broker's error (whose text carries the detail, such
+// as a limit), and whether it is the client's fault.
+var brokerErrors = []struct {
+	err         error
+	clientFault bool
+	message     func(group string, err error) string
+}{
+	// As AMQP's amqp:resource-limit-exceeded; the error names the limit.
+	{broker.ErrTooManyMembers, true, func(g string, err error) string {
+		return fmt.Sprintf("resource limit exceeded in consumer group %s: %v", g, err)
+	}},
+	{broker.ErrGroupNotFound, true, func(g string, _ error) string {
+		return fmt.Sprintf("consumer group %q does not exist (the consumerGroupId of the user name)", g)
+	}},
+	{broker.ErrInvalidName, true, func(g string, err error) string {
+		return fmt.Sprintf("%v (check the clientId and consumerGroupId of the user name; consumer group %s)", err, g)
+	}},
+	// The broker's text says the size and the limit.
+	{broker.ErrMessageTooLarge, true, func(_ string, err error) string { return err.Error() }},
+	{broker.ErrUnavailable, false, func(g string, err error) string {
+		return fmt.Sprintf("consumer group %s is unavailable, try again later: %v", g, err)
+	}},
+	{broker.ErrClosed, false, func(string, error) string { return msgShuttingDown }},
+	{context.Canceled, false, func(string, error) string { return msgShuttingDown }},
+}
+
+// brokerError explains a broker error met when a connection of group tried
+// to do what (a verb: "join"); an error the table does not know is the
+// server's fault.
+func brokerError(what, group string, err error) *protoError {
+	for _, m := range brokerErrors {
+		if errors.Is(err, m.err) {
+			return &protoError{message: m.message(group, err), clientFault: m.clientFault, cause: err}
+		}
 	}
-	e.cause = err
-	return e
+	return &protoError{message: fmt.Sprintf("cannot %s consumer group %s: %v", what, group, err), cause: err}
 }
 
 // isTimeout reports a read or write deadline that passed.

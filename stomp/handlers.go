@@ -181,7 +181,7 @@ func (c *conn) subscribe(f *frame.Frame) error {
 	defer cancel()
 	m, err := c.srv.cfg.Broker.Join(ctx, c.principal.GroupID, broker.MemberInfo{ClientID: c.principal.ClientID, Address: c.remote}, sub)
 	if err != nil {
-		return joinError(c.principal.GroupID, err)
+		return brokerError("join", c.principal.GroupID, err)
 	}
 	sub.member = m
 	c.sub = sub
