@@ -117,7 +117,7 @@ func (c *conn) connect(f *frame.Frame) error {
 	c.log = c.log.With().Str("client", p.ClientID).Str("group", p.GroupID).Logger()
 	send, expect := negotiateBeats(cx, cy, cfg.HeartbeatFloor, cfg.ClientHeartbeat)
 	c.dl.expect(time.Now().Add(cfg.HandshakeTimeout), 2*expect)
-	c.log.Debug().Str("version", version).Dur("send_beats", send).Dur("expect_beats", expect).Msg("connected")
+	c.log.Info().Str("version", version).Dur("send_beats", send).Dur("expect_beats", expect).Msg("connected")
 	connected := frame.Frame{Command: frame.Connected, Headers: []frame.Header{
 		{Key: frame.HdrVersion, Value: version},
 		{Key: frame.HdrHeartBeat, Value: advertisedBeats(cfg.HeartbeatFloor, cfg.ClientHeartbeat)},
@@ -186,7 +186,7 @@ func (c *conn) subscribe(f *frame.Frame) error {
 	sub.member = m
 	c.sub = sub
 	c.dl.expect(time.Time{}, c.idle())
-	c.log.Debug().Str("subscription", id).Str("ack", f.Value(frame.HdrAck)).Msg("subscribed")
+	c.log.Info().Str("destination", dest).Str("subscription", id).Str("ack", f.Value(frame.HdrAck)).Msg("subscribed")
 	return nil
 }
 
@@ -211,6 +211,7 @@ func (c *conn) unsubscribe(f *frame.Frame) error {
 	case c.sub == nil || c.sub.id != id:
 		return refuse("no subscription %q to unsubscribe", id)
 	}
+	c.log.Info().Str("subscription", c.sub.id).Msg("unsubscribed")
 	c.dropSubscription()
 	c.dl.expect(time.Now().Add(c.srv.cfg.HandshakeTimeout), c.idle())
 	return nil
