@@ -181,3 +181,13 @@ func TestBodyOverMessageSizeLimit(t *testing.T) {
 	c.raw("SEND\ndestination:/pk/dn/user/update\ncontent-length:1000\n\n" + strings.Repeat("y", 1000) + "\x00")
 	c.expectError("publishing over STOMP is not offered")
 }
+
+// With a message size limit above the default frame limit, the frame limit
+// grows with it: a body under the message limit is read.
+func TestFrameLimitFollowsMessageSize(t *testing.T) {
+	e := start(t, withBroker(func(c *broker.Config) { c.MaxMessageSize = 2 << 20 }))
+	c := dial(t, e.addr)
+	c.connect("plain", "x")
+	c.raw("SEND\ndestination:/pk/dn/user/update\ncontent-length:1500000\n\n" + strings.Repeat("y", 1500000) + "\x00")
+	c.expectError("publishing over STOMP is not offered")
+}
