@@ -2,6 +2,7 @@ package stomp_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -190,4 +191,35 @@ func TestFrameLimitFollowsMessageSize(t *testing.T) {
 	c.connect("plain", "x")
 	c.raw("SEND\ndestination:/pk/dn/user/update\ncontent-length:1500000\n\n" + strings.Repeat("y", 1500000) + "\x00")
 	c.expectError("publishing over STOMP is not offered")
+}
+
+// STOMP 1.0 has no header escapes: a 1.0 client gets colons as they are (a
+// device name may hold them; ERROR messages do), not "\c", and its own
+// header values are taken literally.
+func TestStomp10HeadersUnescaped(t *testing.T) {
+	e := start(t)
+	t.Run("MESSAGE and RECEIPT", func(t *testing.T) {
+		c := dial(t, e.addr)
+		c.raw("CONNECT\nlogin:old10\npasscode:x\n\n\x00")
+		c.raw("SUBSCRIBE\ndestination:/topic/#\nreceipt:r:1\\x\n\n\x00")
+		e.waitMember(t, broker.DefaultGroupID, "old10")
+		if _, err := e.b.Publish(context.Background(), broker.DeviceMessage{ProductKey: "pk", DeviceName: "AA:BB",
+			Topic: "/pk/AA:BB/user/update", Payload: []byte("hi")}); err != nil {
+			t.Fatal(err)
+		}
+		b := string(readNULs(t, c.nc, 3)) // CONNECTED, RECEIPT, MESSAGE
+		for _, want := range []string{"receipt-id:r:1\\x\n", "destination:/pk/AA:BB/user/update\n", "topic:/pk/AA:BB/user/update\n"} {
+			if !strings.Contains(b, want) {
+				t.Errorf("no %q in %q", want, b)
+			}
+		}
+	})
+	t.Run("ERROR", func(t *testing.T) {
+		c := dial(t, e.addr)
+		user, _ := signedLogin(t, "old10", broker.DefaultGroupID, "")
+		c.raw("CONNECT\nlogin:" + user + "\npasscode:AAAA\n\n\x00")
+		if b := string(readToEOF(t, c.nc)); !strings.Contains(b, "\nmessage:authentication failed: signature does not match") {
+			t.Fatalf("ERROR %q", b)
+		}
+	})
 }

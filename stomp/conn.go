@@ -45,7 +45,7 @@ type conn struct {
 	log       zerolog.Logger
 	rd        *frame.Reader
 	principal *Principal // nil until CONNECT
-	version   string     // the version agreed in CONNECTED
+	version   string     // the version agreed in CONNECTED; "" before
 	sub       *subscription
 }
 
@@ -114,7 +114,7 @@ func (c *conn) finish(err error) {
 		final = bye.receipt
 		c.logClosed("client disconnected", nil)
 	case errors.As(err, &pe):
-		final = errorFrame(pe)
+		final = errorFrame(pe, c.v10())
 		c.logError(pe)
 	case errors.Is(err, io.EOF):
 		c.logClosed("client closed the connection without DISCONNECT", nil)

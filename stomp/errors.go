@@ -137,8 +137,8 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// errorFrame encodes e as an ERROR frame.
-func errorFrame(e *protoError) []byte {
+// errorFrame encodes e as an ERROR frame, for a STOMP 1.0 peer when v10.
+func errorFrame(e *protoError, v10 bool) []byte {
 	f := frame.Frame{Command: frame.Error}
 	f.Add(frame.HdrMessage, e.message)
 	f.Headers = append(f.Headers, e.headers...)
@@ -153,5 +153,5 @@ func errorFrame(e *protoError) []byte {
 	f.Body = []byte(body)
 	f.Add(frame.HdrContentType, "text/plain")
 	f.Add(frame.HdrContentLength, strconv.Itoa(len(f.Body)))
-	return frame.Append(nil, &f)
+	return appendFrame(&f, v10)
 }

@@ -48,7 +48,7 @@ func TestErrorTexts(t *testing.T) {
 			if tt.err.clientFault != tt.clientFault {
 				t.Errorf("clientFault %v, want %v", tt.err.clientFault, tt.clientFault)
 			}
-			f, err := frame.NewReader(strings.NewReader(string(errorFrame(tt.err))), frame.Limits{MaxHeader: 4096, MaxFrame: 8192}).ReadFrame()
+			f, err := frame.NewReader(strings.NewReader(string(errorFrame(tt.err, false))), frame.Limits{MaxHeader: 4096, MaxFrame: 8192}).ReadFrame()
 			if err != nil || f.Command != frame.Error || f.Value(frame.HdrMessage) != tt.err.message || string(f.Body) != tt.err.message {
 				t.Errorf("ERROR frame %+v, %v", f, err)
 			}

@@ -27,7 +27,7 @@ func (c *conn) handle(f *frame.Frame) error {
 		return err
 	}
 	if wantsReceipt && f.Command != frame.Connect && f.Command != frame.Stomp {
-		if err := c.send(outItem{frame: receiptFrame(receipt)}); err != nil {
+		if err := c.send(outItem{frame: receiptFrame(receipt, c.v10())}); err != nil {
 			return err
 		}
 	}
@@ -71,7 +71,7 @@ func (c *conn) dispatch(f *frame.Frame) error {
 	case frame.Disconnect:
 		bye := &disconnect{}
 		if r, ok := f.Get(frame.HdrReceipt); ok {
-			bye.receipt = receiptFrame(r)
+			bye.receipt = receiptFrame(r, c.v10())
 		}
 		return bye
 	}
@@ -86,16 +86,32 @@ func printable(cmd string) string {
 	return cmd
 }
 
-func receiptFrame(id string) []byte {
+func receiptFrame(id string, v10 bool) []byte {
 	f := frame.Frame{Command: frame.Receipt, Headers: []frame.Header{{Key: frame.HdrReceiptID, Value: id}}}
-	return frame.Append(nil, &f)
+	return appendFrame(&f, v10)
 }
+
+// appendFrame encodes a control frame: with STOMP 1.2 escapes, or none for
+// a 1.0 peer (v10), which would show a "\c" for every colon.
+func appendFrame(f *frame.Frame, v10 bool) []byte {
+	if v10 {
+		return frame.Append10(nil, f)
+	}
+	return frame.Append(nil, f)
+}
+
+// v10 reports a STOMP 1.0 connection, whose headers are not escaped.
+func (c *conn) v10() bool { return c.version == "1.0" }
 
 // connect signs the client in and agrees heart-beats (§CONNECT).
 func (c *conn) connect(f *frame.Frame) error {
 	version, err := negotiateVersion(f)
 	if err != nil {
 		return err
+	}
+	c.version = version // the ERROR of a refused CONNECT is in it too
+	if c.v10() {
+		c.rd.SetVersion10()
 	}
 	cx, cy, err := parseHeartBeat(f.Value(frame.HdrHeartBeat))
 	if err != nil {
@@ -113,7 +129,6 @@ func (c *conn) connect(f *frame.Frame) error {
 		p.GroupID = broker.DefaultGroupID
 	}
 	c.principal = p
-	c.version = version
 	c.log = c.log.With().Str("client", p.ClientID).Str("group", p.GroupID).Logger()
 	send, expect := negotiateBeats(cx, cy, cfg.HeartbeatFloor, cfg.ClientHeartbeat)
 	c.dl.expect(time.Now().Add(cfg.HandshakeTimeout), 2*expect)
@@ -176,7 +191,7 @@ func (c *conn) subscribe(f *frame.Frame) error {
 	if !ok {
 		return refuse("ack header %q: want auto, client or client-individual", f.Value(frame.HdrAck))
 	}
-	sub := &subscription{out: c.out, id: id, mode: mode, base64: c.principal.Base64}
+	sub := &subscription{out: c.out, id: id, mode: mode, base64: c.principal.Base64, v10: c.v10()}
 	ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.HandshakeTimeout)
 	defer cancel()
 	m, err := c.srv.cfg.Broker.Join(ctx, c.principal.GroupID, broker.MemberInfo{ClientID: c.principal.ClientID, Address: c.remote}, sub)

@@ -164,21 +164,25 @@ func appendMessage(b []byte, sub *subscription, d broker.Delivery, ackID uint64)
 	if d.Raw != nil { // a generic queue's message: no device fields
 		payload, id, dest = d.Raw, strconv.FormatUint(d.Token, 10), topicAll
 	}
+	header := frame.AppendHeader
+	if sub.v10 {
+		header = frame.AppendHeader10 // a device name may hold colons
+	}
 	b = append(b, frame.Message...)
 	b = append(b, '\n')
-	b = frame.AppendHeader(b, frame.HdrSubscription, sub.id)
-	b = frame.AppendHeader(b, frame.HdrMessageID, id)
-	b = frame.AppendHeader(b, frame.HdrDestination, dest)
+	b = header(b, frame.HdrSubscription, sub.id)
+	b = header(b, frame.HdrMessageID, id)
+	b = header(b, frame.HdrDestination, dest)
 	if ackID != 0 {
 		b = frame.AppendHeaderInt(b, frame.HdrAck, int64(ackID))
 	}
 	if d.Raw == nil {
-		b = frame.AppendHeader(b, "messageId", id)
+		b = header(b, "messageId", id)
 		b = frame.AppendHeaderInt(b, "generateTime", m.GenerateTime.UnixMilli())
-		b = frame.AppendHeader(b, "topic", m.Topic)
+		b = header(b, "topic", m.Topic)
 	}
 	if d.Redelivered {
-		b = frame.AppendHeader(b, "redelivered", "true")
+		b = header(b, "redelivered", "true")
 	}
 	if !sub.base64 {
 		b = frame.AppendHeaderInt(b, frame.HdrContentLength, int64(len(payload)))

@@ -185,6 +185,29 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// STOMP 1.0 has no escapes: Append10 writes colons and backslashes as they
+// are (only CR and LF, which no header line can carry, are escaped), and a
+// Reader set to 1.0 takes backslashes literally.
+func TestVersion10Headers(t *testing.T) {
+	f := Frame{Command: Error, Headers: []Header{{"message", `failed: a\b`}, {"receipt-id", "r:1"}, {"x", "two\nlines\r"}}}
+	want := "ERROR\nmessage:failed: a\\b\nreceipt-id:r:1\nx:two\\nlines\\r\n\n\x00"
+	if got := string(Append10(nil, &f)); got != want {
+		t.Fatalf("Append10 %q, want %q", got, want)
+	}
+	if got := string(AppendHeader10(nil, "destination", "/pk/AA:BB/user/update")); got != "destination:/pk/AA:BB/user/update\n" {
+		t.Fatalf("AppendHeader10 %q", got)
+	}
+	r := NewReader(strings.NewReader("ACK\nmessage-id:a\\tb\\cc\ntopic:/pk/AA:BB/u\n\n\x00"), testLimits)
+	r.SetVersion10()
+	got, err := r.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Value("message-id") != `a\tb\cc` || got.Value("topic") != "/pk/AA:BB/u" {
+		t.Fatalf("read %q", got.Headers)
+	}
+}
+
 // The limit counts the body together with the headers.
 func TestFrameLimitCountsHeaders(t *testing.T) {
 	lim := Limits{MaxHeader: 64, MaxFrame: 20}

@@ -48,7 +48,12 @@ type Reader struct {
 	br   *bufio.Reader
 	lim  Limits
 	line []byte // reused across lines
+	raw  bool   // headers are not escaped: STOMP 1.0
 }
+
+// SetVersion10 makes the Reader take header lines as STOMP 1.0 writes them,
+// with no escapes: a backslash is a backslash.
+func (r *Reader) SetVersion10() { r.raw = true }
 
 // NewReader returns a Reader of r that refuses frames beyond lim.
 func NewReader(r io.Reader, lim Limits) *Reader {
@@ -151,7 +156,7 @@ func checkLine(line []byte) error {
 
 // readHeaders reads header lines up to the blank line that ends them.
 func (r *Reader) readHeaders(f *Frame, used *int) error {
-	esc := Escaped(f.Command)
+	esc := Escaped(f.Command) && !r.raw
 	f.Headers = make([]Header, 0, 4)
 	for {
 		line, err := r.readLine(used)
