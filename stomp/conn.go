@@ -45,6 +45,7 @@ type conn struct {
 	log       zerolog.Logger
 	rd        *frame.Reader
 	principal *Principal // nil until CONNECT
+	version   string     // the version agreed in CONNECTED; "" before
 	sub       *subscription
 }
 
@@ -55,7 +56,8 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 		out: newOutbox(), ctx: ctx, cancel: cancel, quit: make(chan struct{}), writerDone: make(chan struct{})}
 	c.log = s.log.With().Uint64("conn", id).Str("remote", c.remote).Logger()
 	c.wlog = c.log
-	c.rd = frame.NewReader(c.dl, frame.Limits{MaxHeader: s.cfg.MaxHeaderSize, MaxFrame: s.cfg.MaxFrameSize})
+	c.rd = frame.NewReader(c.dl, frame.Limits{MaxHeader: s.cfg.MaxHeaderSize, MaxFrame: s.cfg.MaxFrameSize,
+		MaxBody: s.cfg.Broker.MaxMessageSize()})
 	c.dl.expect(time.Now().Add(s.cfg.HandshakeTimeout), 0)
 	return c
 }
@@ -110,14 +112,16 @@ func (c *conn) finish(err error) {
 	switch {
 	case errors.As(err, &bye):
 		final = bye.receipt
-		c.log.Debug().Msg("client disconnected")
+		c.logClosed("client disconnected", nil)
 	case errors.As(err, &pe):
-		final = errorFrame(pe)
+		final = errorFrame(pe, c.v10())
 		c.logError(pe)
-	case errors.Is(err, io.EOF), errors.Is(err, errOutboxClosed), errors.Is(err, net.ErrClosed):
-		c.log.Debug().Msg("connection closed")
+	case errors.Is(err, io.EOF):
+		c.logClosed("client closed the connection without DISCONNECT", nil)
+	case errors.Is(err, errOutboxClosed), errors.Is(err, net.ErrClosed):
+		c.logClosed("write failed", nil) // writeFailed logged why
 	default:
-		c.log.Debug().Err(err).Msg("connection lost")
+		c.logClosed("connection lost", err)
 	}
 	c.dl.ending(closeGrace)
 	c.out.close(final)
@@ -128,14 +132,28 @@ func (c *conn) finish(err error) {
 	c.nc.Close()
 }
 
+// logClosed logs the end of a connection and why: at info level once the
+// client signed in, at debug level for one that never sent CONNECT (a port
+// probe, a health check).
+func (c *conn) logClosed(reason string, err error) {
+	ev := c.log.Debug()
+	if c.principal != nil {
+		ev = c.log.Info()
+	}
+	ev.Err(err).Str("reason", reason).Msg("connection closed")
+}
+
+// logError logs a connection ended with an ERROR frame, at info level when
+// it was the client's fault (and counts it) or the client had signed in.
 func (c *conn) logError(pe *protoError) {
-	ev := c.log.Info()
-	if !pe.clientFault {
-		ev = c.log.Debug()
-	} else {
+	ev := c.log.Debug()
+	if pe.clientFault {
 		c.srv.cfg.Observer.ProtocolError()
 	}
-	ev.Err(pe.cause).Str("error", pe.message).Msg("connection closed with an ERROR frame")
+	if pe.clientFault || c.principal != nil {
+		ev = c.log.Info()
+	}
+	ev.Err(pe.cause).Str("reason", pe.message).Bool("error_frame", true).Msg("connection closed")
 }
 
 // linger half-closes the connection after an ERROR frame and drains what

@@ -44,19 +44,29 @@ const (
 	msgNoPublishing  = "publishing over STOMP is not offered: send device messages with the HTTP API (POST /api/v1/messages) or an AMQP sender"
 	msgOneSubscribe  = "this connection already has subscription %q: one subscription per connection (open more connections to consume in parallel)"
 	msgOnlyTopicAll  = "destination %q is not served: subscribe to /topic/#; the consumer group comes from the user name (consumerGroupId=...)"
+	msgSubscribeID   = "SUBSCRIBE needs an id header (STOMP %s; only 1.0 clients may leave it out)"
+	msgUnsubscribeID = "UNSUBSCRIBE needs an id header (STOMP %s; only 1.0 clients may name the destination instead)"
 	msgFirstConnect  = "expected a CONNECT or STOMP frame first, got %s"
 	msgAlreadyConn   = "already connected: a second %s frame"
 	msgUnknownCmd    = "unknown command %q"
 	msgVersions      = "unsupported protocol versions %q: this server speaks STOMP 1.2 (and accepts 1.0 and 1.1 clients)"
 	msgAuthFailed    = "authentication failed: %v"
-	versionSupported = "1.2"
+	// The broker's limit applies to every frame's body, as to a device
+	// message's payload.
+	msgMessageTooLarge = "message too large: %s body of %s bytes exceeds the message size limit of %d bytes"
+	versionSupported   = "1.2"
 )
 
 // frameError explains a frame the reader refused or a read that failed;
 // nil means the connection just ended (EOF, reset) and there is no one to
 // tell.
 func frameError(err error) *protoError {
+	var body *frame.BodyTooLargeError
 	switch {
+	case errors.As(err, &body):
+		e := refuse(msgMessageTooLarge, body.Command, body.SizeText(), body.Limit)
+		e.cause = err
+		return e
 	case errors.Is(err, frame.ErrTooLarge), errors.Is(err, frame.ErrMalformed):
 		return &protoError{message: err.Error(), cause: err, clientFault: true}
 	}
@@ -81,22 +91,44 @@ func authError(err error) *protoError {
 	return e
 }
 
-// joinError explains why a subscription could not join its group.
-func joinError(group string, err error) *protoError {
-	var e *protoError
-	switch {
-	case errors.Is(err, broker.ErrTooManyMembers):
-		// As AMQP's amqp:resource-limit-exceeded; the error names the limit.
-		e = refuse("resource limit exceeded in consumer group %s: %v", group, err)
-	case errors.Is(err, broker.ErrGroupNotFound):
-		e = refuse("consumer group %q does not exist (the consumerGroupId of the user name)", group)
-	case errors.Is(err, broker.ErrClosed), errors.Is(err, context.Canceled):
-		e = &protoError{message: msgShuttingDown}
-	default:
-		e = &protoError{message: fmt.Sprintf("cannot join consumer group %s: %v", group, err)}
+// brokerErrors explains the broker's sentinels, checked in order with
+// errors.Is: the message header of the ERROR frame, from the connection's
+// consumer group and the broker's error (whose text carries the detail, such
+// as a limit), and whether it is the client's fault.
+var brokerErrors = []struct {
+	err         error
+	clientFault bool
+	message     func(group string, err error) string
+}{
+	// As AMQP's amqp:resource-limit-exceeded; the error names the limit.
+	{broker.ErrTooManyMembers, true, func(g string, err error) string {
+		return fmt.Sprintf("resource limit exceeded in consumer group %s: %v", g, err)
+	}},
+	{broker.ErrGroupNotFound, true, func(g string, _ error) string {
+		return fmt.Sprintf("consumer group %q does not exist (the consumerGroupId of the user name)", g)
+	}},
+	{broker.ErrInvalidName, true, func(g string, err error) string {
+		return fmt.Sprintf("%v (check the clientId and consumerGroupId of the user name; consumer group %s)", err, g)
+	}},
+	// The broker's text says the size and the limit.
+	{broker.ErrMessageTooLarge, true, func(_ string, err error) string { return err.Error() }},
+	{broker.ErrUnavailable, false, func(g string, err error) string {
+		return fmt.Sprintf("consumer group %s is unavailable, try again later: %v", g, err)
+	}},
+	{broker.ErrClosed, false, func(string, error) string { return msgShuttingDown }},
+	{context.Canceled, false, func(string, error) string { return msgShuttingDown }},
+}
+
+// brokerError explains a broker error met when a connection of group tried
+// to do what (a verb: "join"); an error the table does not know is the
+// server's fault.
+func brokerError(what, group string, err error) *protoError {
+	for _, m := range brokerErrors {
+		if errors.Is(err, m.err) {
+			return &protoError{message: m.message(group, err), clientFault: m.clientFault, cause: err}
+		}
 	}
-	e.cause = err
-	return e
+	return &protoError{message: fmt.Sprintf("cannot %s consumer group %s: %v", what, group, err), cause: err}
 }
 
 // isTimeout reports a read or write deadline that passed.
@@ -105,8 +137,8 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// errorFrame encodes e as an ERROR frame.
-func errorFrame(e *protoError) []byte {
+// errorFrame encodes e as an ERROR frame, for a STOMP 1.0 peer when v10.
+func errorFrame(e *protoError, v10 bool) []byte {
 	f := frame.Frame{Command: frame.Error}
 	f.Add(frame.HdrMessage, e.message)
 	f.Headers = append(f.Headers, e.headers...)
@@ -121,5 +153,5 @@ func errorFrame(e *protoError) []byte {
 	f.Body = []byte(body)
 	f.Add(frame.HdrContentType, "text/plain")
 	f.Add(frame.HdrContentLength, strconv.Itoa(len(f.Body)))
-	return frame.Append(nil, &f)
+	return appendFrame(&f, v10)
 }

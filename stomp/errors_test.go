@@ -23,13 +23,18 @@ func TestErrorTexts(t *testing.T) {
 		want        string
 		clientFault bool
 	}{
-		{"too many members", joinError("G1", tooMany), "resource limit exceeded in consumer group G1: consumer group has the maximum number of online clients: 64 online clients is the limit", true},
-		{"group not found", joinError("G2", fmt.Errorf("%w: %q", broker.ErrGroupNotFound, "G2")), `consumer group "G2" does not exist`, true},
-		{"broker closed", joinError("G", broker.ErrClosed), "server shutting down", false},
-		{"join cancelled", joinError("G", context.Canceled), "server shutting down", false},
-		{"other join failure", joinError("G", errors.New("nats: timeout")), "cannot join consumer group G: nats: timeout", false},
+		{"too many members", brokerError("join", "G1", tooMany), "resource limit exceeded in consumer group G1: consumer group has the maximum number of online clients: 64 online clients is the limit", true},
+		{"group not found", brokerError("join", "G2", fmt.Errorf("%w: %q", broker.ErrGroupNotFound, "G2")), `consumer group "G2" does not exist`, true},
+		{"broker closed", brokerError("join", "G", broker.ErrClosed), "server shutting down", false},
+		{"join cancelled", brokerError("join", "G", context.Canceled), "server shutting down", false},
+		{"invalid name", brokerError("join", "G", fmt.Errorf("%w: client id %q", broker.ErrInvalidName, "a b")), `invalid identifier: client id "a b" (check the clientId and consumerGroupId of the user name; consumer group G)`, true},
+		{"message too large", brokerError("join", "G", fmt.Errorf("%w: 300000 bytes exceed the limit of 262144", broker.ErrMessageTooLarge)), "message too large: 300000 bytes exceed the limit of 262144", true},
+		{"engine unavailable", brokerError("join", "G", fmt.Errorf("%w: no JetStream", broker.ErrUnavailable)), "consumer group G is unavailable, try again later: engine unavailable: no JetStream", false},
+		{"other join failure", brokerError("join", "G", errors.New("nats: timeout")), "cannot join consumer group G: nats: timeout", false},
 		{"auth", authError(errors.New("signature does not match")), "authentication failed: signature does not match", true},
 		{"malformed frame", frameError(fmt.Errorf("%w: header line %q has no colon", frame.ErrMalformed, "x")), `malformed frame: header line "x" has no colon`, true},
+		{"body too large", frameError(&frame.BodyTooLargeError{Command: "SEND", Size: 300000, Limit: 262144}), "message too large: SEND body of 300000 bytes exceeds the message size limit of 262144 bytes", true},
+		{"body without content-length too large", frameError(fmt.Errorf("reading: %w", &frame.BodyTooLargeError{Command: "SEND", Size: 266240, AtLeast: true, Limit: 262144})), "message too large: SEND body of at least 266240 bytes exceeds the message size limit of 262144 bytes", true},
 		{"frame too large", frameError(fmt.Errorf("%w: body exceeds 10 bytes", frame.ErrTooLarge)), "frame too large: body exceeds 10 bytes", true},
 		{"no CONNECT", timeoutError(causeHandshake, 15*time.Second, false, 0), "no CONNECT frame within 15s", true},
 		{"no SUBSCRIBE", timeoutError(causeHandshake, 15*time.Second, true, 0), "no SUBSCRIBE to /topic/# within 15s", true},
@@ -43,7 +48,7 @@ func TestErrorTexts(t *testing.T) {
 			if tt.err.clientFault != tt.clientFault {
 				t.Errorf("clientFault %v, want %v", tt.err.clientFault, tt.clientFault)
 			}
-			f, err := frame.NewReader(strings.NewReader(string(errorFrame(tt.err))), frame.Limits{MaxHeader: 4096, MaxFrame: 8192}).ReadFrame()
+			f, err := frame.NewReader(strings.NewReader(string(errorFrame(tt.err, false))), frame.Limits{MaxHeader: 4096, MaxFrame: 8192}).ReadFrame()
 			if err != nil || f.Command != frame.Error || f.Value(frame.HdrMessage) != tt.err.message || string(f.Body) != tt.err.message {
 				t.Errorf("ERROR frame %+v, %v", f, err)
 			}
@@ -51,6 +56,19 @@ func TestErrorTexts(t *testing.T) {
 	}
 	if e := frameError(io.EOF); e != nil {
 		t.Errorf("EOF explained as %q: nobody is there to tell", e.message)
+	}
+}
+
+// TestEverySentinelMapped keeps brokerErrors complete: each broker error a
+// STOMP connection can meet has its own text, not the catch-all.
+func TestEverySentinelMapped(t *testing.T) {
+	for _, err := range []error{
+		broker.ErrTooManyMembers, broker.ErrGroupNotFound, broker.ErrInvalidName, broker.ErrMessageTooLarge,
+		broker.ErrUnavailable, broker.ErrClosed, context.Canceled,
+	} {
+		if e := brokerError("join", "G", fmt.Errorf("wrapped: %w", err)); strings.HasPrefix(e.message, "cannot join") {
+			t.Errorf("%v is not mapped: %q", err, e.message)
+		}
 	}
 }
 

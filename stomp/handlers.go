@@ -27,7 +27,7 @@ func (c *conn) handle(f *frame.Frame) error {
 		return err
 	}
 	if wantsReceipt && f.Command != frame.Connect && f.Command != frame.Stomp {
-		if err := c.send(outItem{frame: receiptFrame(receipt)}); err != nil {
+		if err := c.send(outItem{frame: receiptFrame(receipt, c.v10())}); err != nil {
 			return err
 		}
 	}
@@ -71,7 +71,7 @@ func (c *conn) dispatch(f *frame.Frame) error {
 	case frame.Disconnect:
 		bye := &disconnect{}
 		if r, ok := f.Get(frame.HdrReceipt); ok {
-			bye.receipt = receiptFrame(r)
+			bye.receipt = receiptFrame(r, c.v10())
 		}
 		return bye
 	}
@@ -86,16 +86,32 @@ func printable(cmd string) string {
 	return cmd
 }
 
-func receiptFrame(id string) []byte {
+func receiptFrame(id string, v10 bool) []byte {
 	f := frame.Frame{Command: frame.Receipt, Headers: []frame.Header{{Key: frame.HdrReceiptID, Value: id}}}
-	return frame.Append(nil, &f)
+	return appendFrame(&f, v10)
 }
+
+// appendFrame encodes a control frame: with STOMP 1.2 escapes, or none for
+// a 1.0 peer (v10), which would show a "\c" for every colon.
+func appendFrame(f *frame.Frame, v10 bool) []byte {
+	if v10 {
+		return frame.Append10(nil, f)
+	}
+	return frame.Append(nil, f)
+}
+
+// v10 reports a STOMP 1.0 connection, whose headers are not escaped.
+func (c *conn) v10() bool { return c.version == "1.0" }
 
 // connect signs the client in and agrees heart-beats (§CONNECT).
 func (c *conn) connect(f *frame.Frame) error {
 	version, err := negotiateVersion(f)
 	if err != nil {
 		return err
+	}
+	c.version = version // the ERROR of a refused CONNECT is in it too
+	if c.v10() {
+		c.rd.SetVersion10()
 	}
 	cx, cy, err := parseHeartBeat(f.Value(frame.HdrHeartBeat))
 	if err != nil {
@@ -116,7 +132,7 @@ func (c *conn) connect(f *frame.Frame) error {
 	c.log = c.log.With().Str("client", p.ClientID).Str("group", p.GroupID).Logger()
 	send, expect := negotiateBeats(cx, cy, cfg.HeartbeatFloor, cfg.ClientHeartbeat)
 	c.dl.expect(time.Now().Add(cfg.HandshakeTimeout), 2*expect)
-	c.log.Debug().Str("version", version).Dur("send_beats", send).Dur("expect_beats", expect).Msg("connected")
+	c.log.Info().Str("version", version).Dur("send_beats", send).Dur("expect_beats", expect).Msg("connected")
 	connected := frame.Frame{Command: frame.Connected, Headers: []frame.Header{
 		{Key: frame.HdrVersion, Value: version},
 		{Key: frame.HdrHeartBeat, Value: advertisedBeats(cfg.HeartbeatFloor, cfg.ClientHeartbeat)},
@@ -128,9 +144,10 @@ func (c *conn) connect(f *frame.Frame) error {
 
 // negotiateVersion picks the highest version the client accepts (no
 // accept-version header means 1.0) for the CONNECTED frame. The server
-// behaves the same for all: 1.2 frames and escapes, and it also takes the
-// ACK form of 1.0 and 1.1 (message-id and subscription instead of id), as
-// stomp.py's default Connection, which the vendor's sample uses, speaks 1.1.
+// behaves much the same for all: 1.2 frames and escapes, and it also takes
+// the ACK form of 1.0 and 1.1 (message-id and subscription instead of id),
+// as stomp.py's default Connection, which the vendor's sample uses, speaks
+// 1.1. Only 1.0 connections may SUBSCRIBE and UNSUBSCRIBE without an id.
 func negotiateVersion(f *frame.Frame) (string, error) {
 	accept, ok := f.Get(frame.HdrAcceptVersion)
 	if !ok {
@@ -156,28 +173,35 @@ func (c *conn) subscribe(f *frame.Frame) error {
 	if c.sub != nil {
 		return refuse(msgOneSubscribe, c.sub.id)
 	}
+	dest := f.Value(frame.HdrDestination)
 	id, ok := f.Get(frame.HdrID)
 	if !ok {
-		return refuse("SUBSCRIBE needs an id header")
+		// 1.1 and 1.2: "an id header MUST be included" (§SUBSCRIBE id
+		// Header); 1.0 has none, and brokers name the subscription after its
+		// destination, as MESSAGE's subscription header then shows.
+		if c.version != "1.0" {
+			return refuse(msgSubscribeID, c.version)
+		}
+		id = dest
 	}
-	if dest := f.Value(frame.HdrDestination); dest != topicAll {
+	if dest != topicAll {
 		return refuse(msgOnlyTopicAll, dest)
 	}
 	mode, ok := parseAckMode(f.Value(frame.HdrAck))
 	if !ok {
 		return refuse("ack header %q: want auto, client or client-individual", f.Value(frame.HdrAck))
 	}
-	sub := &subscription{out: c.out, id: id, mode: mode, base64: c.principal.Base64}
+	sub := &subscription{out: c.out, id: id, mode: mode, base64: c.principal.Base64, v10: c.v10()}
 	ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.HandshakeTimeout)
 	defer cancel()
 	m, err := c.srv.cfg.Broker.Join(ctx, c.principal.GroupID, broker.MemberInfo{ClientID: c.principal.ClientID, Address: c.remote}, sub)
 	if err != nil {
-		return joinError(c.principal.GroupID, err)
+		return brokerError("join", c.principal.GroupID, err)
 	}
 	sub.member = m
 	c.sub = sub
 	c.dl.expect(time.Time{}, c.idle())
-	c.log.Debug().Str("subscription", id).Str("ack", f.Value(frame.HdrAck)).Msg("subscribed")
+	c.log.Info().Str("destination", dest).Str("subscription", id).Str("ack", f.Value(frame.HdrAck)).Msg("subscribed")
 	return nil
 }
 
@@ -190,12 +214,19 @@ func (c *conn) idle() time.Duration {
 // unsubscribe leaves the group; unacknowledged messages go back at once.
 func (c *conn) unsubscribe(f *frame.Frame) error {
 	id, ok := f.Get(frame.HdrID)
-	if !ok {
-		return refuse("UNSUBSCRIBE needs an id header")
-	}
-	if c.sub == nil || c.sub.id != id {
+	dest, byDest := f.Get(frame.HdrDestination)
+	switch {
+	case c.version == "1.0" && !ok && byDest:
+		// 1.0 names the subscription by id or by destination.
+		if c.sub == nil || dest != topicAll {
+			return refuse("no subscription to %q to unsubscribe", dest)
+		}
+	case !ok:
+		return refuse(msgUnsubscribeID, c.version)
+	case c.sub == nil || c.sub.id != id:
 		return refuse("no subscription %q to unsubscribe", id)
 	}
+	c.log.Info().Str("subscription", c.sub.id).Msg("unsubscribed")
 	c.dropSubscription()
 	c.dl.expect(time.Now().Add(c.srv.cfg.HandshakeTimeout), c.idle())
 	return nil

@@ -24,7 +24,10 @@ type Config struct {
 	// opens, and for SUBSCRIBE after CONNECT (or UNSUBSCRIBE): the platform
 	// closes connections that consume nothing within 15 s. Default 15 s.
 	HandshakeTimeout time.Duration
-	// MaxFrameSize bounds a client frame, headers and body; default 1 MiB.
+	// MaxFrameSize bounds a client frame, headers and body; default 1 MiB,
+	// or more when the broker's message size limit with MaxHeaderSize needs
+	// it. A body beyond the broker's MaxMessageSize is refused whatever
+	// this is.
 	MaxFrameSize int
 	// MaxHeaderSize bounds a client frame's command and headers; default 64 KiB.
 	MaxHeaderSize int
@@ -68,8 +71,8 @@ func (c *Config) setDefaults() {
 		c.Observer = noObserver{}
 	}
 	orDefault(&c.HandshakeTimeout, 15*time.Second)
-	orDefault(&c.MaxFrameSize, 1<<20)
 	orDefault(&c.MaxHeaderSize, 64<<10)
+	orDefault(&c.MaxFrameSize, max(1<<20, c.Broker.MaxMessageSize()+c.MaxHeaderSize))
 	c.MaxHeaderSize = min(c.MaxHeaderSize, c.MaxFrameSize)
 	orDefault(&c.Prefetch, 256)
 	orDefault(&c.HeartbeatFloor, 100*time.Millisecond)

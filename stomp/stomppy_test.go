@@ -43,7 +43,8 @@ func stompPython(t *testing.T) string {
 	return ""
 }
 
-// received is one message as consumer.py prints it.
+// received is one message as consumer.py (and the scripts in
+// testdata/clients) print it.
 type received struct {
 	Destination     string `json:"destination"`
 	MessageID       string `json:"messageId"`
@@ -102,7 +103,7 @@ func TestStompPy(t *testing.T) {
 	}
 }
 
-// consumer is a running consumer.py.
+// consumer is a running consumer script.
 type consumer struct {
 	cmd     *exec.Cmd
 	lines   <-chan string // its stdout
@@ -143,10 +144,20 @@ func runConsumer(t *testing.T, cmd *exec.Cmd) *consumer {
 		<-c.scanned
 		cmd.Wait() // after the reads from the pipe, as exec requires; stderr is complete after it
 		if stderr.Len() > 0 {
-			t.Logf("consumer.py stderr:\n%s", stderr.Bytes())
+			t.Logf("%s stderr:\n%s", filepath.Base(cmd.Args[len(cmd.Args)-1]), stderr.Bytes())
 		}
 	})
 	return c
+}
+
+// exited reports whether the consumer's output has ended (it exited).
+func (c *consumer) exited() bool {
+	select {
+	case <-c.scanned:
+		return true
+	default:
+		return false
+	}
 }
 
 // wait waits for the consumer to exit by itself.
@@ -155,7 +166,7 @@ func (c *consumer) wait(t *testing.T) error {
 	select {
 	case <-c.scanned:
 	case <-time.After(60 * time.Second):
-		t.Fatal("consumer.py did not exit")
+		t.Fatal("the consumer did not exit")
 	}
 	return c.cmd.Wait()
 }
@@ -168,11 +179,11 @@ func collect(t *testing.T, lines <-chan string, n int) []received {
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatalf("consumer.py ended after %d of %d messages", len(got), n)
+				t.Fatalf("the consumer ended after %d of %d messages", len(got), n)
 			}
 			var r received
 			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("consumer.py printed %q: %v", line, err)
+				t.Fatalf("the consumer printed %q: %v", line, err)
 			}
 			got = append(got, r)
 		case <-timeout:
@@ -212,8 +223,18 @@ func checkReceived(t *testing.T, got []received, ids []string, payloads [][]byte
 // waitMember polls until clientID is online in group id.
 func (e *env) waitMember(t *testing.T, id, clientID string) {
 	t.Helper()
+	e.waitConsumer(t, id, clientID, nil)
+}
+
+// waitConsumer polls until clientID is online in group id, failing at once
+// when the consumer c (if not nil) exits first.
+func (e *env) waitConsumer(t *testing.T, id, clientID string, c *consumer) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
+		if c != nil && c.exited() {
+			t.Fatalf("%s exited before joining %s", clientID, id)
+		}
 		for _, m := range e.b.Members(id) {
 			if m.ClientID == clientID {
 				return

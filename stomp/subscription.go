@@ -35,6 +35,7 @@ type subscription struct {
 	id      string // the SUBSCRIBE id
 	mode    ackMode
 	base64  bool
+	v10     bool           // MESSAGE headers for a STOMP 1.0 peer: not escaped
 	member  *broker.Member // set before the first Credit, then read-only
 	started bool           // credit granted; owned by the reader goroutine
 	// closed refuses further deliveries; set under out.mu by detach.

@@ -9,6 +9,13 @@ import (
 	"github.com/amqpemu/amqpemu/stomp/frame"
 )
 
+// frameEnd follows the NUL of every frame written: an EOL, which STOMP 1.2
+// allows between frames (§Augmented BNF: NULL *( EOL )) and every reader
+// skips, as RabbitMQ and ActiveMQ send it. PHP's PECL stomp extension needs
+// it: it reads the byte after a frame's NUL as part of that frame, and took
+// the first byte of the next frame when there was none.
+const frameEnd = '\n'
+
 // writeChunk is how much encoded output the writer gathers before it
 // writes without waiting for its queue to empty.
 const writeChunk = 64 << 10
@@ -81,7 +88,10 @@ func (w *writer) encode(batch []outItem) bool {
 			w.encodeDelivery(it.sub, it.d)
 			continue
 		}
-		w.buf = append(w.buf, it.frame...)
+		if len(it.frame) > 0 {
+			w.buf = append(w.buf, it.frame...)
+			w.buf = append(w.buf, frameEnd)
+		}
 		if it.heartbeat > 0 {
 			w.interval = it.heartbeat
 			w.beat = time.NewTimer(it.heartbeat)
@@ -105,6 +115,7 @@ func (w *writer) encodeDelivery(sub *subscription, d broker.Delivery) {
 		sub.written(pendingAck{ackID: ackID, token: d.Token, messageID: d.Message.MessageID})
 	}
 	w.buf = appendMessage(w.buf, sub, d, ackID)
+	w.buf = append(w.buf, frameEnd)
 }
 
 // flush writes buf, then acknowledges the ack:auto deliveries it held and
@@ -153,21 +164,25 @@ func appendMessage(b []byte, sub *subscription, d broker.Delivery, ackID uint64)
 	if d.Raw != nil { // a generic queue's message: no device fields
 		payload, id, dest = d.Raw, strconv.FormatUint(d.Token, 10), topicAll
 	}
+	header := frame.AppendHeader
+	if sub.v10 {
+		header = frame.AppendHeader10 // a device name may hold colons
+	}
 	b = append(b, frame.Message...)
 	b = append(b, '\n')
-	b = frame.AppendHeader(b, frame.HdrSubscription, sub.id)
-	b = frame.AppendHeader(b, frame.HdrMessageID, id)
-	b = frame.AppendHeader(b, frame.HdrDestination, dest)
+	b = header(b, frame.HdrSubscription, sub.id)
+	b = header(b, frame.HdrMessageID, id)
+	b = header(b, frame.HdrDestination, dest)
 	if ackID != 0 {
 		b = frame.AppendHeaderInt(b, frame.HdrAck, int64(ackID))
 	}
 	if d.Raw == nil {
-		b = frame.AppendHeader(b, "messageId", id)
+		b = header(b, "messageId", id)
 		b = frame.AppendHeaderInt(b, "generateTime", m.GenerateTime.UnixMilli())
-		b = frame.AppendHeader(b, "topic", m.Topic)
+		b = header(b, "topic", m.Topic)
 	}
 	if d.Redelivered {
-		b = frame.AppendHeader(b, "redelivered", "true")
+		b = header(b, "redelivered", "true")
 	}
 	if !sub.base64 {
 		b = frame.AppendHeaderInt(b, frame.HdrContentLength, int64(len(payload)))

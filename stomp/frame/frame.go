@@ -96,23 +96,62 @@ func Escaped(command string) bool {
 	return command != Connect && command != Stomp && command != Connected
 }
 
-// Append appends f to dst exactly as it is: no content-length is added, so
-// a frame whose body may hold a NUL needs one among its headers.
+// Append appends f to dst exactly as it is, its headers escaped as STOMP
+// 1.1 and 1.2 escape them: no content-length is added, so a frame whose
+// body may hold a NUL needs one among its headers.
 func Append(dst []byte, f *Frame) []byte {
+	if Escaped(f.Command) {
+		return appendFrame(dst, f, AppendHeader)
+	}
+	return appendFrame(dst, f, appendHeaderRaw)
+}
+
+// Append10 appends f as a STOMP 1.0 peer reads it: 1.0 has no escapes, so
+// header values go out as they are (see AppendHeader10).
+func Append10(dst []byte, f *Frame) []byte {
+	return appendFrame(dst, f, AppendHeader10)
+}
+
+func appendFrame(dst []byte, f *Frame, header func(dst []byte, key, value string) []byte) []byte {
 	dst = append(dst, f.Command...)
 	dst = append(dst, '\n')
-	esc := Escaped(f.Command)
 	for _, h := range f.Headers {
-		if esc {
-			dst = AppendHeader(dst, h.Key, h.Value)
-		} else {
-			dst = append(dst, h.Key...)
-			dst = append(dst, ':')
-			dst = append(dst, h.Value...)
-			dst = append(dst, '\n')
-		}
+		dst = header(dst, h.Key, h.Value)
 	}
 	return AppendBody(dst, f.Body)
+}
+
+// appendHeaderRaw appends a header line of CONNECT or CONNECTED, which are
+// never escaped.
+func appendHeaderRaw(dst []byte, key, value string) []byte {
+	dst = append(dst, key...)
+	dst = append(dst, ':')
+	dst = append(dst, value...)
+	return append(dst, '\n')
+}
+
+// AppendHeader10 appends a header line for a STOMP 1.0 peer: colons and
+// backslashes as they are (1.0 readers split a line at its first colon), but
+// CR and LF, which no 1.0 header line can carry, escaped as 1.2 does.
+func AppendHeader10(dst []byte, key, value string) []byte {
+	dst = appendEOLEscaped(dst, key)
+	dst = append(dst, ':')
+	dst = appendEOLEscaped(dst, value)
+	return append(dst, '\n')
+}
+
+func appendEOLEscaped(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // AppendHeader appends one escaped header line.

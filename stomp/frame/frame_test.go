@@ -146,6 +146,68 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
+// MaxBody bounds the body apart from the frame, saying the size and the
+// limit.
+func TestBodyLimit(t *testing.T) {
+	lim := Limits{MaxHeader: 256, MaxFrame: 8192, MaxBody: 100}
+	tests := []struct {
+		name string
+		raw  string
+		want *BodyTooLargeError // nil: accepted
+		text string
+	}{
+		{"content-length at the limit", "SEND\ncontent-length:100\n\n" + strings.Repeat("x", 100) + "\x00", nil, ""},
+		{"body to the NUL at the limit", "SEND\n\n" + strings.Repeat("x", 100) + "\x00", nil, ""},
+		{"content-length over the limit, refused before the body is read", "SEND\ncontent-length:101\n\n",
+			&BodyTooLargeError{Command: Send, Size: 101, Limit: 100}, "frame too large: SEND body of 101 bytes exceeds the limit of 100 bytes"},
+		{"body to the NUL over the limit", "SEND\n\n" + strings.Repeat("x", 150) + "\x00",
+			&BodyTooLargeError{Command: Send, Size: 150, Limit: 100}, "SEND body of 150 bytes exceeds"},
+		{"no NUL in sight", "SEND\n\n" + strings.Repeat("x", 6000),
+			&BodyTooLargeError{Command: Send, Size: 4096, AtLeast: true, Limit: 100}, "SEND body of at least 4096 bytes exceeds the limit of 100 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewReader(strings.NewReader(tt.raw), lim).ReadFrame()
+			if tt.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var be *BodyTooLargeError
+			if !errors.As(err, &be) || !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("err %v, want a BodyTooLargeError", err)
+			}
+			if *be != *tt.want || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("err %+v %q, want %+v %q", *be, err, *tt.want, tt.text)
+			}
+		})
+	}
+}
+
+// STOMP 1.0 has no escapes: Append10 writes colons and backslashes as they
+// are (only CR and LF, which no header line can carry, are escaped), and a
+// Reader set to 1.0 takes backslashes literally.
+func TestVersion10Headers(t *testing.T) {
+	f := Frame{Command: Error, Headers: []Header{{"message", `failed: a\b`}, {"receipt-id", "r:1"}, {"x", "two\nlines\r"}}}
+	want := "ERROR\nmessage:failed: a\\b\nreceipt-id:r:1\nx:two\\nlines\\r\n\n\x00"
+	if got := string(Append10(nil, &f)); got != want {
+		t.Fatalf("Append10 %q, want %q", got, want)
+	}
+	if got := string(AppendHeader10(nil, "destination", "/pk/AA:BB/user/update")); got != "destination:/pk/AA:BB/user/update\n" {
+		t.Fatalf("AppendHeader10 %q", got)
+	}
+	r := NewReader(strings.NewReader("ACK\nmessage-id:a\\tb\\cc\ntopic:/pk/AA:BB/u\n\n\x00"), testLimits)
+	r.SetVersion10()
+	got, err := r.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Value("message-id") != `a\tb\cc` || got.Value("topic") != "/pk/AA:BB/u" {
+		t.Fatalf("read %q", got.Headers)
+	}
+}
+
 // The limit counts the body together with the headers.
 func TestFrameLimitCountsHeaders(t *testing.T) {
 	lim := Limits{MaxHeader: 64, MaxFrame: 20}

@@ -15,14 +15,45 @@ type Limits struct {
 	MaxHeader int
 	// MaxFrame bounds the whole frame: command, headers and body.
 	MaxFrame int
+	// MaxBody bounds a frame's body, the message it carries; zero leaves
+	// only MaxFrame. A body beyond it is a *BodyTooLargeError.
+	MaxBody int
 }
+
+// BodyTooLargeError refuses a body beyond Limits.MaxBody. It wraps
+// ErrTooLarge.
+type BodyTooLargeError struct {
+	Command string
+	Size    int  // the content-length; without one, the bytes read before giving up
+	AtLeast bool // no content-length: the body has at least Size bytes
+	Limit   int  // Limits.MaxBody
+}
+
+func (e *BodyTooLargeError) Error() string {
+	return fmt.Sprintf("%v: %s body of %s bytes exceeds the limit of %d bytes", ErrTooLarge, e.Command, e.SizeText(), e.Limit)
+}
+
+// SizeText is the body's size for a message: "300000", or "at least 266240".
+func (e *BodyTooLargeError) SizeText() string {
+	if e.AtLeast {
+		return "at least " + strconv.Itoa(e.Size)
+	}
+	return strconv.Itoa(e.Size)
+}
+
+func (e *BodyTooLargeError) Unwrap() error { return ErrTooLarge }
 
 // Reader reads frames from a stream.
 type Reader struct {
 	br   *bufio.Reader
 	lim  Limits
 	line []byte // reused across lines
+	raw  bool   // headers are not escaped: STOMP 1.0
 }
+
+// SetVersion10 makes the Reader take header lines as STOMP 1.0 writes them,
+// with no escapes: a backslash is a backslash.
+func (r *Reader) SetVersion10() { r.raw = true }
 
 // NewReader returns a Reader of r that refuses frames beyond lim.
 func NewReader(r io.Reader, lim Limits) *Reader {
@@ -125,7 +156,7 @@ func checkLine(line []byte) error {
 
 // readHeaders reads header lines up to the blank line that ends them.
 func (r *Reader) readHeaders(f *Frame, used *int) error {
-	esc := Escaped(f.Command)
+	esc := Escaped(f.Command) && !r.raw
 	f.Headers = make([]Header, 0, 4)
 	for {
 		line, err := r.readLine(used)
@@ -175,15 +206,19 @@ func parseHeader(line []byte, esc bool) (Header, error) {
 }
 
 // readBody reads content-length bytes and the NUL after them, or without a
-// content-length everything up to the first NUL; at most max bytes.
+// content-length everything up to the first NUL; at most max bytes, and at
+// most MaxBody.
 func (r *Reader) readBody(f *Frame, max int) ([]byte, error) {
 	cl, ok := f.Get(HdrContentLength)
 	if !ok {
-		return r.readToNUL(max)
+		return r.readToNUL(f.Command, max)
 	}
 	n, err := parseLength(cl)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: content-length %q %w", ErrMalformed, f.Command, cl, err)
+	}
+	if r.lim.MaxBody > 0 && n > r.lim.MaxBody {
+		return nil, &BodyTooLargeError{Command: f.Command, Size: n, Limit: r.lim.MaxBody}
 	}
 	if n > max {
 		return nil, fmt.Errorf("%w: %s: content-length %d exceeds the %d bytes left of the frame limit", ErrTooLarge, f.Command, n, max)
@@ -204,10 +239,16 @@ func (r *Reader) readBody(f *Frame, max int) ([]byte, error) {
 	return body, nil
 }
 
-func (r *Reader) readToNUL(max int) ([]byte, error) {
+func (r *Reader) readToNUL(cmd string, max int) ([]byte, error) {
 	var body []byte
 	for {
 		chunk, err := r.br.ReadSlice(0)
+		if n := len(body) + len(chunk); r.lim.MaxBody > 0 && n > r.lim.MaxBody+1 { // +1: the NUL
+			if err == nil {
+				n-- // the NUL came: n is the size
+			}
+			return nil, &BodyTooLargeError{Command: cmd, Size: n, AtLeast: err != nil, Limit: r.lim.MaxBody}
+		}
 		if len(body)+len(chunk) > max+1 { // +1: the NUL
 			return nil, fmt.Errorf("%w: body exceeds %d bytes without a NUL", ErrTooLarge, max)
 		}
