@@ -50,6 +50,7 @@ func (s *session) attach(a *frames.Attach) *frames.Error {
 		ContainerID: s.c.peerContainer,
 		ConnID:      s.c.id,
 		Remote:      s.c.nc.RemoteAddr(),
+		Attach:      a,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -59,6 +59,10 @@ type LinkRequest struct {
 	ContainerID string // the client's container-id
 	ConnID      uint64
 	Remote      net.Addr
+	// Attach is the client's attach, for backends that need more than the
+	// address (the reply address of a request-response link's receiver, its
+	// properties or capabilities). Read only.
+	Attach *frames.Attach
 }
 
 // Backend is the queue engine behind the server. The server calls it from a

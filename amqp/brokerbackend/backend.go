@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/encoding"
@@ -26,11 +27,20 @@ import (
 
 // Backend adapts a broker to amqp.Backend.
 type Backend struct {
-	b *broker.Broker
+	b       *broker.Broker
+	rpc     rpcHub           // $cbs and $management reply links
+	sasKeys []SASKey         // keys of the tokens put to $cbs
+	now     func() time.Time // nil: time.Now
 }
 
 // New returns the AMQP backend for b.
-func New(b *broker.Broker) *Backend { return &Backend{b: b} }
+func New(b *broker.Broker, opts ...Option) *Backend {
+	be := &Backend{b: b}
+	for _, o := range opts {
+		o(be)
+	}
+	return be
+}
 
 // OpenConsumer joins the group or generic queue the source address names.
 func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out amqp.Deliverer) (amqp.Consumer, error) {
@@ -45,6 +55,9 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 			return nil, err
 		}
 		return c, nil
+	}
+	if l, ok, err := be.openRPCConsumer(req, out); ok {
+		return l, err
 	}
 	id, isGroup, err := be.groupFor(ctx, req.Address)
 	if err != nil {
@@ -99,7 +112,10 @@ func (be *Backend) groupFor(ctx context.Context, address string) (string, bool, 
 }
 
 // OpenProducer accepts a sender to a device topic or a generic queue.
-func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
+func (be *Backend) OpenProducer(ctx context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
+	if p, ok := be.openRPCProducer(ctx, req); ok {
+		return p, nil
+	}
 	if strings.HasPrefix(req.Address, "/") {
 		pk, dn, kind, err := parseTopic(req.Address)
 		if err != nil {

@@ -167,7 +167,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 
 	exposed := beyondLoopback(listeners)
 	srv := amqp.NewServer(amqp.Config{
-		Backend:       brokerbackend.New(b),
+		Backend:       brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: f.accessKeyID, Key: f.accessKeySecret})),
 		Authenticator: brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
 		Mechanisms:    saslMechanisms(f, exposed),
 		Logger:        log.With().Str("component", "amqp").Logger(),

@@ -1,0 +1,210 @@
+package brokerbackend_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/rs/zerolog"
+
+	"github.com/amqpemu/amqpemu/amqp"
+	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
+	"github.com/amqpemu/amqpemu/broker"
+)
+
+// The access key the Azure SDK tests sign their tokens with, as the server
+// is configured with --access-key-id/--access-key-secret.
+const (
+	azKeyName = "amqpemu-dev-key"
+	azKey     = "amqpemu-dev-secret"
+)
+
+// startAzure runs a broker and an AMQP server whose $cbs accepts tokens
+// signed with azKeyName/azKey.
+func startAzure(t testing.TB) *env {
+	t.Helper()
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: azKeyName, Key: azKey}))
+	srv := amqp.NewServer(amqp.Config{Backend: be, Logger: log})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		b.Close(ctx)
+	})
+	return &env{b: b, addr: ln.Addr().String()}
+}
+
+// azConnString is a Service Bus connection string for the emulator at addr:
+// UseDevelopmentEmulator=true makes the SDK use plain AMQP on the
+// endpoint's port (amqp://host:port/, no TLS).
+func azConnString(addr, keyName, key string) string {
+	return fmt.Sprintf("Endpoint=sb://%s;SharedAccessKeyName=%s;SharedAccessKey=%s;UseDevelopmentEmulator=true", addr, keyName, key)
+}
+
+func azClient(t *testing.T, connStr string) *azservicebus.Client {
+	t.Helper()
+	c, err := azservicebus.NewClientFromConnectionString(connStr, &azservicebus.ClientOptions{
+		// A refused token must surface, not be retried for minutes.
+		RetryOptions: azservicebus.RetryOptions{MaxRetries: -1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.Close(ctx)
+	})
+	return c
+}
+
+// receiveAll receives n messages from a Service Bus receiver, completing
+// each, and returns them in order of arrival.
+func receiveAll(t *testing.T, ctx context.Context, r *azservicebus.Receiver, n int) []*azservicebus.ReceivedMessage {
+	t.Helper()
+	var got []*azservicebus.ReceivedMessage
+	for i := 0; len(got) < n && i < 100; i++ {
+		ms, err := r.ReceiveMessages(ctx, n-len(got), nil)
+		if err != nil {
+			t.Fatalf("receive: %v", err)
+		}
+		for _, m := range ms {
+			if err := r.CompleteMessage(ctx, m, nil); err != nil {
+				t.Fatalf("complete %s: %v", m.MessageID, err)
+			}
+		}
+		got = append(got, ms...)
+	}
+	if len(got) != n {
+		t.Fatalf("received %d messages, want %d", len(got), n)
+	}
+	return got
+}
+
+// TestAzureServiceBusGoQueue: the Go Service Bus SDK puts its token to $cbs,
+// sends to a generic queue, receives and completes; the completed messages
+// are gone from the queue.
+func TestAzureServiceBusGoQueue(t *testing.T) {
+	e := startAzure(t)
+	ctx := ctxT(t)
+	c := azClient(t, azConnString(e.addr, azKeyName, azKey))
+	snd, err := c.NewSender("orders", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		msg := &azservicebus.Message{Body: []byte(fmt.Sprintf("order %d", i)), ApplicationProperties: map[string]any{"n": int64(i)}}
+		if err := snd.SendMessage(ctx, msg, nil); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	rcv, err := c.NewReceiverForQueue("orders", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := receiveAll(t, ctx, rcv, 3)
+	seen := map[string]bool{}
+	for _, m := range got {
+		seen[string(m.Body)] = true
+	}
+	for i := range 3 {
+		if !seen[fmt.Sprintf("order %d", i)] {
+			t.Fatalf("order %d not received; got %v", i, seen)
+		}
+	}
+	if n, ok := got[0].ApplicationProperties["n"].(int64); !ok || n < 0 || n > 2 {
+		t.Fatalf("application property n = %#v", got[0].ApplicationProperties["n"])
+	}
+	rcv.Close(ctx)
+	// Completed means acked: a new receiver finds the queue empty.
+	rcv2, err := c.NewReceiverForQueue("orders", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peekCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if ms, err := rcv2.ReceiveMessages(peekCtx, 1, nil); len(ms) != 0 {
+		t.Fatalf("after complete, the queue still holds %d messages (err %v)", len(ms), err)
+	}
+}
+
+// TestAzureServiceBusGoConsumerGroup: the Go SDK receives and completes
+// device messages from DEFAULT_GROUP, and from a created group named by its
+// id and by its name.
+func TestAzureServiceBusGoConsumerGroup(t *testing.T) {
+	e := startAzure(t)
+	ctx := ctxT(t)
+	g, err := e.b.CreateGroup(ctx, "azure_group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.SetSubscription(ctx, "pk1", broker.Subscription{Groups: []string{broker.DefaultGroupID, g.ID}, Kinds: []string{broker.KindData}}); err != nil {
+		t.Fatal(err)
+	}
+	c := azClient(t, azConnString(e.addr, azKeyName, azKey))
+	check := func(t *testing.T, entity string, ids []string) {
+		t.Helper()
+		rcv, err := c.NewReceiverForQueue(entity, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rcv.Close(ctx)
+		got := receiveAll(t, ctx, rcv, len(ids))
+		want := map[string]bool{}
+		for _, id := range ids {
+			want[id] = true
+		}
+		for i, m := range got {
+			if m.ApplicationProperties["topic"] != "/pk1/dev1/user/update" || !want[m.MessageID] {
+				t.Fatalf("%s message %d: id %q topic %v, want one of %v on /pk1/dev1/user/update", entity, i, m.MessageID, m.ApplicationProperties["topic"], ids)
+			}
+			delete(want, m.MessageID)
+		}
+	}
+	ids := e.publish(t, 2) // to DEFAULT_GROUP and the group
+	check(t, broker.DefaultGroupID, ids)
+	check(t, g.ID, ids)
+	check(t, g.Name, e.publish(t, 2))
+}
+
+// TestAzureServiceBusGoBadKey: a token signed with the wrong key, or naming
+// an unknown key, is refused by $cbs and the SDK reports unauthorized
+// access instead of waiting for a reply that never comes.
+func TestAzureServiceBusGoBadKey(t *testing.T) {
+	e := startAzure(t)
+	for name, cs := range map[string]string{
+		"wrong-secret": azConnString(e.addr, azKeyName, "not-the-secret"),
+		"unknown-key":  azConnString(e.addr, "someone-else", azKey),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+			defer cancel()
+			c := azClient(t, cs)
+			snd, err := c.NewSender("orders", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = snd.SendMessage(ctx, &azservicebus.Message{Body: []byte("x")}, nil)
+			var sbErr *azservicebus.Error
+			if !errors.As(err, &sbErr) || sbErr.Code != azservicebus.CodeUnauthorizedAccess {
+				t.Fatalf("send with a bad key: %v (%T), want an azservicebus.Error with code %q", err, err, azservicebus.CodeUnauthorizedAccess)
+			}
+		})
+	}
+}
