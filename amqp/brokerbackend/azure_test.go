@@ -34,7 +34,7 @@ func startAzure(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	be := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: azKeyName, Key: azKey}))
+	be := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: azKeyName, Key: azKey}), brokerbackend.WithLogger(log))
 	srv := amqp.NewServer(amqp.Config{Backend: be, Logger: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

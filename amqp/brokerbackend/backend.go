@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/encoding"
 	"github.com/amqpemu/amqpemu/amqp/frames"
@@ -31,11 +33,12 @@ type Backend struct {
 	rpc     rpcHub           // $cbs and $management reply links
 	sasKeys []SASKey         // keys of the tokens put to $cbs
 	now     func() time.Time // nil: time.Now
+	log     zerolog.Logger   // $cbs and $management requests; disabled by default
 }
 
 // New returns the AMQP backend for b.
 func New(b *broker.Broker, opts ...Option) *Backend {
-	be := &Backend{b: b}
+	be := &Backend{b: b, log: zerolog.Nop()}
 	for _, o := range opts {
 		o(be)
 	}

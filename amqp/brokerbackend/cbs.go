@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/amqpemu/amqpemu/amqp"
 )
 
@@ -27,6 +29,10 @@ func WithSASKeys(keys ...SASKey) Option {
 	return func(be *Backend) { be.sasKeys = append(be.sasKeys, keys...) }
 }
 
+// WithLogger sets the logger of the $cbs and $management nodes (each
+// request is logged at debug level with its operation and answer).
+func WithLogger(log zerolog.Logger) Option { return func(be *Backend) { be.log = log } }
+
 // withClock replaces time.Now for token expiry (tests).
 func withClock(now func() time.Time) Option { return func(be *Backend) { be.now = now } }
 
@@ -48,14 +54,14 @@ func (be *Backend) openRPCConsumer(req amqp.LinkRequest, out amqp.Deliverer) (am
 func (be *Backend) openRPCProducer(_ context.Context, req amqp.LinkRequest) (amqp.Producer, bool) {
 	switch {
 	case req.Address == cbsNode:
-		return &requestLink{hub: &be.rpc, conn: req.ConnID, node: cbsNode, handle: be.putToken}, true
+		return &requestLink{hub: &be.rpc, conn: req.ConnID, node: cbsNode, handle: be.putToken, log: &be.log}, true
 	case isManagementNode(req.Address):
 		entity := req.Address[:len(req.Address)-len(managementNode)]
 		if entity != "" {
 			entity = entity[:len(entity)-1]
 		}
 		m := &management{be: be, entity: entity}
-		return &requestLink{hub: &be.rpc, conn: req.ConnID, node: req.Address, handle: m.handle}, true
+		return &requestLink{hub: &be.rpc, conn: req.ConnID, node: req.Address, handle: m.handle, log: &be.log}, true
 	}
 	return nil, false
 }

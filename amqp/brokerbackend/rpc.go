@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rs/zerolog"
+
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/encoding"
 	"github.com/amqpemu/amqpemu/amqp/frames"
@@ -168,6 +170,7 @@ type requestLink struct {
 	conn   uint64
 	node   string
 	handle rpcHandler
+	log    *zerolog.Logger
 }
 
 func (p *requestLink) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
@@ -186,6 +189,9 @@ func (p *requestLink) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
 		return
 	}
 	resp := p.handle(p.conn, req)
+	p.log.Debug().Uint64("conn", p.conn).Str("node", p.node).Str("operation", req.str("operation")).
+		Str("name", req.str("name")).Str("type", req.str("type")).Int32("status", resp.status).
+		Str("description", resp.description).Msg("request answered")
 	out, err := encodeResponse(req.messageID, resp)
 	if err != nil {
 		done(rejected(frames.ErrCondInternalError, fmt.Errorf("%s answer: %w", p.node, err)))

@@ -166,8 +166,11 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	defer closeBroker(b)
 
 	exposed := beyondLoopback(listeners)
+	// $cbs (Azure SDKs) accepts shared access signatures of the access key.
+	backend := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: f.accessKeyID, Key: f.accessKeySecret}),
+		brokerbackend.WithLogger(log.With().Str("component", "amqp").Logger()))
 	srv := amqp.NewServer(amqp.Config{
-		Backend:       brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: f.accessKeyID, Key: f.accessKeySecret})),
+		Backend:       backend,
 		Authenticator: brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
 		Mechanisms:    saslMechanisms(f, exposed),
 		Logger:        log.With().Str("component", "amqp").Logger(),
