@@ -75,6 +75,13 @@ type Backend interface {
 	OpenProducer(ctx context.Context, req LinkRequest) (Producer, error)
 }
 
+// ConnCloser is an optional Backend interface for backends that keep state
+// per connection: ConnClosed is called with the connection's id
+// (LinkRequest.ConnID) once all its links are closed.
+type ConnCloser interface {
+	ConnClosed(connID uint64)
+}
+
 // Delivery is one message the backend hands to a consumer link.
 type Delivery struct {
 	ID      uint64 // the backend's reference, given back in Consumer.Settle

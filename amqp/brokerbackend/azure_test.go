@@ -2,9 +2,14 @@ package brokerbackend_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,16 +136,29 @@ func TestAzureServiceBusGoQueue(t *testing.T) {
 	if n, ok := got[0].ApplicationProperties["n"].(int64); !ok || n < 0 || n > 2 {
 		t.Fatalf("application property n = %#v", got[0].ApplicationProperties["n"])
 	}
+	for i, m := range got {
+		if m.LockedUntil == nil || m.SequenceNumber == nil {
+			t.Fatalf("message %d: locked-until %v sequence-number %v, want both (x-opt- annotations)", i, m.LockedUntil, m.SequenceNumber)
+		}
+	}
 	rcv.Close(ctx)
-	// Completed means acked: a new receiver finds the queue empty.
-	rcv2, err := c.NewReceiverForQueue("orders", nil)
+	e.assertQueueEmpty(t, "orders")
+}
+
+// assertQueueEmpty checks that a plain AMQP receiver on a generic queue
+// gets nothing: the messages completed over the Azure SDK were acked. A
+// message still unacked would come at once; the wait only bounds the check.
+func (e *env) assertQueueEmpty(t *testing.T, addr string) {
+	t.Helper()
+	_, sess := e.session(t)
+	rcv, err := sess.NewReceiver(ctxT(t), addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	peekCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctxT(t), 2*time.Second)
 	defer cancel()
-	if ms, err := rcv2.ReceiveMessages(peekCtx, 1, nil); len(ms) != 0 {
-		t.Fatalf("after complete, the queue still holds %d messages (err %v)", len(ms), err)
+	if m, err := rcv.Receive(ctx, nil); err == nil {
+		t.Fatalf("after complete, %s still holds a message: %v", addr, m.GetData())
 	}
 }
 
@@ -175,6 +193,9 @@ func TestAzureServiceBusGoConsumerGroup(t *testing.T) {
 				t.Fatalf("%s message %d: id %q topic %v, want one of %v on /pk1/dev1/user/update", entity, i, m.MessageID, m.ApplicationProperties["topic"], ids)
 			}
 			delete(want, m.MessageID)
+			if m.LockedUntil == nil || m.EnqueuedTime == nil || m.SequenceNumber == nil {
+				t.Fatalf("%s message %d: locked-until %v enqueued-time %v sequence-number %v, want all three", entity, i, m.LockedUntil, m.EnqueuedTime, m.SequenceNumber)
+			}
 		}
 	}
 	ids := e.publish(t, 2) // to DEFAULT_GROUP and the group
@@ -206,5 +227,84 @@ func TestAzureServiceBusGoBadKey(t *testing.T) {
 				t.Fatalf("send with a bad key: %v (%T), want an azservicebus.Error with code %q", err, err, azservicebus.CodeUnauthorizedAccess)
 			}
 		})
+	}
+}
+
+// azureNode returns the path of a script in testdata/azure, or skips the
+// test when @azure/service-bus is not installed there (under CI=true a
+// missing SDK fails instead, so CI never skips).
+func azureNode(t *testing.T, pkg, script string) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../testdata/azure")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errNode := exec.LookPath("node")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil || errNode != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not installed (run testdata/azure/install.sh)", pkg)
+		}
+		t.Skipf("%s not installed (run testdata/azure/install.sh)", pkg)
+	}
+	return filepath.Join(dir, script)
+}
+
+// runNode runs a testdata/azure script and returns its JSON result line,
+// failing the test unless it reports ok.
+func runNode(t *testing.T, ctx context.Context, script string, args ...string) map[string]any {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
+	out, err := cmd.CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var res map[string]any
+	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &res); jerr != nil || err != nil || res["ok"] != true {
+		t.Fatalf("node %s %s: %v\n%s", filepath.Base(script), strings.Join(args, " "), err, out)
+	}
+	return res
+}
+
+// TestAzureServiceBusNode: @azure/service-bus 7.9.5 puts its token to $cbs
+// (replies addressed to its receiver's link name), sends to a generic queue
+// and receives + completes in peek-lock mode, receives + completes device
+// messages from DEFAULT_GROUP, and reports UnauthorizedAccess for a bad key.
+func TestAzureServiceBusNode(t *testing.T) {
+	script := azureNode(t, "@azure/service-bus", "servicebus.js")
+	e := startAzure(t)
+	ctx, cancel := context.WithTimeout(ctxT(t), 25*time.Second)
+	defer cancel()
+	cs := azConnString(e.addr, azKeyName, azKey)
+
+	res := runNode(t, ctx, script, "--connection-string", cs, "--entity", "node-orders", "--mode", "roundtrip", "--count", "3")
+	got, _ := res["received"].([]any)
+	bodies := map[string]bool{}
+	for _, m := range got {
+		m, _ := m.(map[string]any)
+		if id, _ := m["messageId"].(string); id == "" {
+			t.Fatalf("queue message without a message-id: %v", m)
+		}
+		b, _ := m["body"].(string)
+		bodies[b] = true
+	}
+	if len(got) != 3 || !bodies["msg 0"] || !bodies["msg 1"] || !bodies["msg 2"] {
+		t.Fatalf("roundtrip received %v", res["received"])
+	}
+	e.assertQueueEmpty(t, "node-orders")
+
+	ids := e.publish(t, 2)
+	res = runNode(t, ctx, script, "--connection-string", cs, "--entity", broker.DefaultGroupID, "--mode", "receive", "--count", "2")
+	got, _ = res["received"].([]any)
+	seen := map[string]bool{}
+	for _, m := range got {
+		m, _ := m.(map[string]any)
+		id, _ := m["messageId"].(string)
+		seen[id] = true
+	}
+	if len(got) != 2 || !seen[ids[0]] || !seen[ids[1]] {
+		t.Fatalf("DEFAULT_GROUP received %v, want ids %v", res["received"], ids)
+	}
+
+	res = runNode(t, ctx, script, "--connection-string", azConnString(e.addr, azKeyName, "wrong"), "--entity", "node-orders", "--mode", "badkey")
+	if res["refused"] != "UnauthorizedAccess" {
+		t.Fatalf("bad key: %v", res)
 	}
 }

@@ -34,6 +34,10 @@ type Backend struct {
 	sasKeys []SASKey         // keys of the tokens put to $cbs
 	now     func() time.Time // nil: time.Now
 	log     zerolog.Logger   // $cbs and $management requests; disabled by default
+	azure   azureConns       // connections that put a valid token to $cbs
+	// lockDuration is the broker's ack timeout, shown to Azure clients as
+	// each message's lock; 0: the broker's default.
+	lockDuration time.Duration
 }
 
 // New returns the AMQP backend for b.
@@ -61,6 +65,9 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 	}
 	if l, ok, err := be.openRPCConsumer(req, out); ok {
 		return l, err
+	}
+	if be.azure.has(req.ConnID) {
+		c.sb = be
 	}
 	id, isGroup, err := be.groupFor(ctx, req.Address)
 	if err != nil {
@@ -149,11 +156,12 @@ func parseTopic(topic string) (pk, dn, kind string, err error) {
 type consumer struct {
 	out amqp.Deliverer
 	m   *broker.Member
+	sb  *Backend // non-nil: deliver the Service Bus way (the connection put a token to $cbs)
 }
 
 // Deliver turns a broker delivery into an AMQP message for the link.
 func (c *consumer) Deliver(d broker.Delivery) bool {
-	return c.out.Deliver(toAMQP(d))
+	return c.out.Deliver(c.encode(d))
 }
 
 // DeliverBatch hands a batch of broker deliveries to the link together, so
@@ -161,7 +169,7 @@ func (c *consumer) Deliver(d broker.Delivery) bool {
 func (c *consumer) DeliverBatch(ds []broker.Delivery) bool {
 	out := make([]amqp.Delivery, len(ds))
 	for i, d := range ds {
-		out[i] = toAMQP(d)
+		out[i] = c.encode(d)
 	}
 	return c.out.DeliverBatch(out)
 }

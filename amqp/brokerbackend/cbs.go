@@ -68,7 +68,7 @@ func (be *Backend) openRPCProducer(_ context.Context, req amqp.LinkRequest) (amq
 
 // putToken answers a $cbs request: 202 for a valid shared access signature
 // of the server's key, 401 otherwise, 400/501 for other operations.
-func (be *Backend) putToken(_ uint64, req *rpcRequest) rpcResponse {
+func (be *Backend) putToken(connID uint64, req *rpcRequest) rpcResponse {
 	if op := req.str("operation"); op != "put-token" {
 		return rpcResponse{status: 501, description: fmt.Sprintf("operation %q is not supported on $cbs: only put-token", op)}
 	}
@@ -92,5 +92,6 @@ func (be *Backend) putToken(_ uint64, req *rpcRequest) rpcResponse {
 	if err := verifySAS(be.sasKeys, token, now()); err != nil {
 		return rpcResponse{status: 401, description: fmt.Sprintf("put-token for %q refused: %v", req.str("name"), err)}
 	}
+	be.azure.mark(connID)
 	return rpcResponse{status: 202, description: "Accepted"}
 }

@@ -89,25 +89,31 @@ func (h *rpcHub) find(k replyKey) *replyLink {
 }
 
 // openReplyLink attaches a client's receiver from a request-response node.
+// Answers reach it by its target address (the Go SDK's reply-to) or by its
+// link name (the reply-to of the JavaScript SDKs, which send no target).
 func (h *rpcHub) openReplyLink(req amqp.LinkRequest, out amqp.Deliverer) (*replyLink, error) {
-	addr := ""
-	if req.Attach != nil && req.Attach.Target != nil {
-		addr = req.Attach.Target.Address
+	l := &replyLink{hub: h, out: out}
+	if req.Attach != nil && req.Attach.Target != nil && req.Attach.Target.Address != "" {
+		l.keys = append(l.keys, replyKey{conn: req.ConnID, addr: req.Attach.Target.Address})
 	}
-	if addr == "" {
+	if req.LinkName != "" {
+		l.keys = append(l.keys, replyKey{conn: req.ConnID, addr: req.LinkName})
+	}
+	if len(l.keys) == 0 {
 		return nil, &frames.Error{Condition: frames.ErrCondInvalidField,
-			Description: fmt.Sprintf("a receiver from %s needs a target address: the reply-to of the requests", req.Address)}
+			Description: fmt.Sprintf("a receiver from %s needs a target address or a link name: the reply-to of the requests", req.Address)}
 	}
-	l := &replyLink{hub: h, key: replyKey{conn: req.ConnID, addr: addr}, out: out}
-	h.add(l.key, l)
+	for _, k := range l.keys {
+		h.add(k, l)
+	}
 	return l, nil
 }
 
 // replyLink is a client's receiver of answers. It implements amqp.Consumer.
 type replyLink struct {
-	hub *rpcHub
-	key replyKey
-	out amqp.Deliverer
+	hub  *rpcHub
+	keys []replyKey // where answers for it are addressed
+	out  amqp.Deliverer
 
 	mu      sync.Mutex
 	credit  uint32          // granted by the server, not yet used; guarded by mu
@@ -160,7 +166,9 @@ func (l *replyLink) Close() {
 	l.closed = true
 	l.pending = nil
 	l.mu.Unlock()
-	l.hub.remove(l.key, l)
+	for _, k := range l.keys {
+		l.hub.remove(k, l)
+	}
 }
 
 // requestLink is a client's sender of requests to a node. It implements

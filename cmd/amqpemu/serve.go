@@ -168,7 +168,7 @@ func serve(ctx context.Context, args []string, stderr *os.File) error {
 	exposed := beyondLoopback(listeners)
 	// $cbs (Azure SDKs) accepts shared access signatures of the access key.
 	backend := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: f.accessKeyID, Key: f.accessKeySecret}),
-		brokerbackend.WithLogger(log.With().Str("component", "amqp").Logger()))
+		brokerbackend.WithLogger(log.With().Str("component", "amqp").Logger()), brokerbackend.WithLockDuration(f.ackWait))
 	srv := amqp.NewServer(amqp.Config{
 		Backend:       backend,
 		Authenticator: brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
