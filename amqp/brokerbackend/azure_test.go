@@ -308,3 +308,50 @@ func TestAzureServiceBusNode(t *testing.T) {
 		t.Fatalf("bad key: %v", res)
 	}
 }
+
+// TestAzureEventHubsNode: @azure/event-hubs 6.0.4 reads the hub's partition
+// ids from $management (one partition, "0"), consumes device messages from
+// the consumer group $Default (DEFAULT_GROUP) and from a group named by its
+// name, is refused for a bad key, and gets not-found for an unknown group.
+func TestAzureEventHubsNode(t *testing.T) {
+	script := azureNode(t, "@azure/event-hubs", "eventhubs.js")
+	e := startAzure(t)
+	ctx, cancel := context.WithTimeout(ctxT(t), 25*time.Second)
+	defer cancel()
+	g, err := e.b.CreateGroup(ctx, "hub_readers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.SetSubscription(ctx, "pk1", broker.Subscription{Groups: []string{broker.DefaultGroupID, g.ID}, Kinds: []string{broker.KindData}}); err != nil {
+		t.Fatal(err)
+	}
+	cs := azConnString(e.addr, azKeyName, azKey)
+
+	res := runNode(t, ctx, script, "--connection-string", cs, "--hub", "iot", "--mode", "properties")
+	if ids, _ := res["partitionIds"].([]any); len(ids) != 1 || ids[0] != "0" || res["name"] != "iot" {
+		t.Fatalf("hub properties %v", res)
+	}
+
+	ids := e.publish(t, 2)
+	for _, group := range []string{"$Default", g.Name} {
+		res = runNode(t, ctx, script, "--connection-string", cs, "--hub", "iot", "--consumer-group", group, "--mode", "consume", "--count", "2")
+		got, _ := res["received"].([]any)
+		seen := map[string]bool{}
+		for _, ev := range got {
+			ev, _ := ev.(map[string]any)
+			id, _ := ev["messageId"].(string)
+			seen[id] = true
+			if ev["partitionId"] != "0" || ev["offset"] == nil || ev["sequenceNumber"] == nil {
+				t.Fatalf("%s: event %v, want partition 0 with offset and sequence number", group, ev)
+			}
+		}
+		if len(got) != 2 || !seen[ids[0]] || !seen[ids[1]] {
+			t.Fatalf("%s received %v, want ids %v", group, res["received"], ids)
+		}
+	}
+
+	res = runNode(t, ctx, script, "--connection-string", azConnString(e.addr, azKeyName, "wrong"), "--hub", "iot", "--mode", "badkey")
+	if res["refused"] != "UnauthorizedError" {
+		t.Fatalf("bad key: %v", res)
+	}
+}

@@ -30,11 +30,10 @@ import (
 // Backend adapts a broker to amqp.Backend.
 type Backend struct {
 	b       *broker.Broker
-	rpc     rpcHub           // $cbs and $management reply links
-	sasKeys []SASKey         // keys of the tokens put to $cbs
-	now     func() time.Time // nil: time.Now
-	log     zerolog.Logger   // $cbs and $management requests; disabled by default
-	azure   azureConns       // connections that put a valid token to $cbs
+	rpc     rpcHub         // $cbs and $management reply links
+	sasKeys []SASKey       // keys of the tokens put to $cbs
+	log     zerolog.Logger // $cbs and $management requests; disabled by default
+	azure   azureConns     // connections that put a valid token to $cbs
 	// lockDuration is the broker's ack timeout, shown to Azure clients as
 	// each message's lock; 0: the broker's default.
 	lockDuration time.Duration
@@ -69,9 +68,16 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 	if be.azure.has(req.ConnID) {
 		c.sb = be
 	}
-	id, isGroup, err := be.groupFor(ctx, req.Address)
+	address, eventHub, err := eventHubSource(req.Address)
+	if err != nil {
+		return nil, err
+	}
+	id, isGroup, err := be.groupFor(ctx, address)
 	if err != nil {
 		return nil, errorFor(err)
+	}
+	if eventHub && !isGroup {
+		return nil, &frames.Error{Condition: frames.ErrCondNotFound, Description: fmt.Sprintf("consumer group %q (of %s) does not exist", address, req.Address)}
 	}
 	if isGroup {
 		c.m, err = be.b.Join(ctx, id, info, c)

@@ -33,8 +33,8 @@ func WithSASKeys(keys ...SASKey) Option {
 // request is logged at debug level with its operation and answer).
 func WithLogger(log zerolog.Logger) Option { return func(be *Backend) { be.log = log } }
 
-// withClock replaces time.Now for token expiry (tests).
-func withClock(now func() time.Time) Option { return func(be *Backend) { be.now = now } }
+// clock returns the time tokens are checked at.
+func (be *Backend) clock() time.Time { return time.Now() }
 
 // openRPCConsumer attaches a receiver from $cbs or a $management node, if
 // the address names one.
@@ -85,11 +85,7 @@ func (be *Backend) putToken(connID uint64, req *rpcRequest) rpcResponse {
 	if !ok || token == "" {
 		return rpcResponse{status: 400, description: "put-token: the body must be the token as a string"}
 	}
-	now := time.Now
-	if be.now != nil {
-		now = be.now
-	}
-	if err := verifySAS(be.sasKeys, token, now()); err != nil {
+	if err := verifySAS(be.sasKeys, token, be.clock()); err != nil {
 		return rpcResponse{status: 401, description: fmt.Sprintf("put-token for %q refused: %v", req.str("name"), err)}
 	}
 	be.azure.mark(connID)

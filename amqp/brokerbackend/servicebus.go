@@ -17,6 +17,7 @@ const (
 	annLockedUntil    = "x-opt-locked-until"    // timestamp: the peek-lock's end
 	annSequenceNumber = "x-opt-sequence-number" // long
 	annEnqueuedTime   = "x-opt-enqueued-time"   // timestamp
+	annOffset         = "x-opt-offset"          // string: an Event Hubs event's position
 )
 
 // defaultLockDuration is the broker's default ack timeout.
@@ -62,8 +63,8 @@ func (a *azureConns) forget(id uint64) {
 func (be *Backend) ConnClosed(connID uint64) { be.azure.forget(connID) }
 
 // serviceBusMessage returns msg as Service Bus would deliver it: with
-// message annotations x-opt-locked-until, x-opt-sequence-number and
-// x-opt-enqueued-time (device messages), and a message-id when the sender
+// message annotations x-opt-locked-until, x-opt-sequence-number,
+// x-opt-offset (Event Hubs) and x-opt-enqueued-time (device messages), and a message-id when the sender
 // set none (the @azure/service-bus receiver tracks its lock renewals by
 // message-id and fails without one). seq is the engine's sequence number
 // (the delivery token, stable across redeliveries). A message that does
@@ -76,6 +77,7 @@ func serviceBusMessage(msg []byte, seq uint64, enqueued, lockedUntil time.Time) 
 	ann := encoding.Map{
 		{Key: encoding.Symbol(annLockedUntil), Value: encoding.Timestamp(lockedUntil.UnixMilli())},
 		{Key: encoding.Symbol(annSequenceNumber), Value: int64(seq)},
+		{Key: encoding.Symbol(annOffset), Value: strconv.FormatUint(seq, 10)},
 	}
 	if !enqueued.IsZero() {
 		ann = append(ann, encoding.MapEntry{Key: encoding.Symbol(annEnqueuedTime), Value: encoding.Timestamp(enqueued.UnixMilli())})
@@ -86,7 +88,7 @@ func serviceBusMessage(msg []byte, seq uint64, enqueued, lockedUntil time.Time) 
 			return msg
 		}
 		for _, e := range old {
-			if k, ok := e.Key.(encoding.Symbol); ok && (k == annLockedUntil || k == annSequenceNumber || k == annEnqueuedTime) {
+			if k, ok := e.Key.(encoding.Symbol); ok && (k == annLockedUntil || k == annSequenceNumber || k == annEnqueuedTime || k == annOffset) {
 				continue
 			}
 			ann = append(ann, e)
