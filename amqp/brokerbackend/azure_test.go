@@ -103,8 +103,8 @@ func receiveAll(t *testing.T, ctx context.Context, r *azservicebus.Receiver, n i
 }
 
 // TestAzureServiceBusGoQueue: the Go Service Bus SDK puts its token to $cbs,
-// sends to a generic queue, receives and completes; the completed messages
-// are gone from the queue.
+// sends to a generic queue (one by one and as a batch), receives and
+// completes; the completed messages are gone from the queue.
 func TestAzureServiceBusGoQueue(t *testing.T) {
 	e := startAzure(t)
 	ctx := ctxT(t)
@@ -113,27 +113,42 @@ func TestAzureServiceBusGoQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	msg := func(i int) *azservicebus.Message {
+		return &azservicebus.Message{Body: []byte(fmt.Sprintf("order %d", i)), ApplicationProperties: map[string]any{"n": int64(i)}}
+	}
 	for i := range 3 {
-		msg := &azservicebus.Message{Body: []byte(fmt.Sprintf("order %d", i)), ApplicationProperties: map[string]any{"n": int64(i)}}
-		if err := snd.SendMessage(ctx, msg, nil); err != nil {
+		if err := snd.SendMessage(ctx, msg(i), nil); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
+	}
+	// A batch (message-format 0x80013700) becomes one message per entry.
+	batch, err := snd.NewMessageBatch(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < 5; i++ {
+		if err := batch.AddMessage(msg(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := snd.SendMessageBatch(ctx, batch, nil); err != nil {
+		t.Fatalf("send batch: %v", err)
 	}
 	rcv, err := c.NewReceiverForQueue("orders", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := receiveAll(t, ctx, rcv, 3)
+	got := receiveAll(t, ctx, rcv, 5)
 	seen := map[string]bool{}
 	for _, m := range got {
 		seen[string(m.Body)] = true
 	}
-	for i := range 3 {
+	for i := range 5 {
 		if !seen[fmt.Sprintf("order %d", i)] {
 			t.Fatalf("order %d not received; got %v", i, seen)
 		}
 	}
-	if n, ok := got[0].ApplicationProperties["n"].(int64); !ok || n < 0 || n > 2 {
+	if n, ok := got[0].ApplicationProperties["n"].(int64); !ok || n < 0 || n > 4 {
 		t.Fatalf("application property n = %#v", got[0].ApplicationProperties["n"])
 	}
 	for i, m := range got {

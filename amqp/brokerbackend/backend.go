@@ -244,7 +244,11 @@ type topicProducer struct {
 	kind          string
 }
 
-func (p *topicProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+func (p *topicProducer) Publish(msg []byte, format uint32, done func(amqp.Outcome)) {
+	if format == batchMessageFormat {
+		publishBatch(msg, func(m []byte, done func(amqp.Outcome)) { p.Publish(m, 0, done) }, done)
+		return
+	}
 	payload, err := bodyBytes(msg)
 	if err != nil {
 		done(rejected(frames.ErrCondDecodeError, err))
@@ -282,7 +286,11 @@ type queueProducer struct {
 	address string
 }
 
-func (p *queueProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+func (p *queueProducer) Publish(msg []byte, format uint32, done func(amqp.Outcome)) {
+	if format == batchMessageFormat {
+		publishBatch(msg, func(m []byte, done func(amqp.Outcome)) { p.Publish(m, 0, done) }, done)
+		return
+	}
 	if err := p.b.PublishQueueAsync(p.address, msg, func(err error) { done(outcomeOf(err)) }); err != nil {
 		done(rejected(frames.ErrCondInternalError, err))
 	}

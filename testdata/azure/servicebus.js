@@ -3,7 +3,8 @@
 //   node servicebus.js --connection-string CS --entity NAME --mode MODE [--count N]
 //
 // Modes:
-//   send     send N messages "msg <i>" (application property n = i) to the entity
+//   send     send N messages "msg <i>" (application property n = i) to the entity:
+//            the first alone, the others in one batch
 //   receive  receive N messages in peek-lock mode and complete each
 //   roundtrip  send then receive
 //   badkey   expect the first send to fail with UnauthorizedAccess
@@ -25,12 +26,16 @@ function args() {
   return a;
 }
 
+// send sends the first message alone and the rest as one array, which the
+// SDK sends as a batch (message-format 0x80013700).
 async function send(client, entity, count) {
   const sender = client.createSender(entity);
+  const msg = (i) => ({ body: `msg ${i}`, applicationProperties: { n: i } });
   try {
-    for (let i = 0; i < count; i++) {
-      await sender.sendMessages({ body: `msg ${i}`, applicationProperties: { n: i } });
-    }
+    await sender.sendMessages(msg(0));
+    const rest = [];
+    for (let i = 1; i < count; i++) rest.push(msg(i));
+    if (rest.length) await sender.sendMessages(rest);
   } finally {
     await sender.close();
   }
