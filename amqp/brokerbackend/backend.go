@@ -10,6 +10,17 @@
 //   - any other address is a generic queue, created on first use: its
 //     senders publish to it and its receivers compete as one group, the
 //     messages kept byte for byte as sent.
+//
+// For the Azure SDKs (Service Bus, Event Hubs; cbs.go, rpc.go):
+//   - $cbs answers put-token: a shared access signature signed with a key
+//     given by WithSASKeys gets 202, anything else 401 with the reason;
+//   - $management and <entity>/$management answer Event Hubs' READ of a hub
+//     (one partition, "0") and of its partition;
+//   - <hub>/ConsumerGroups/<group>/Partitions/0 names a consumer group
+//     ($Default is DEFAULT_GROUP) for Event Hubs receivers;
+//   - receivers on a connection that put a valid token get Service Bus's
+//     x-opt-* message annotations, and a message-id when the sender set none;
+//   - batches (message-format 0x80013700) are split into their messages.
 package brokerbackend
 
 import (
