@@ -49,6 +49,7 @@ func (s *session) attach(a *frames.Attach) *frames.Error {
 		ConnID:      s.c.id,
 		Remote:      s.c.nc.RemoteAddr(),
 		Logger:      s.c.log,
+		Attach:      a,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -64,6 +64,10 @@ type LinkRequest struct {
 	// Logger is the connection's (its fields name the connection and the
 	// remote address), for the backend to log about the link.
 	Logger zerolog.Logger
+	// Attach is the client's attach, for backends that need more than the
+	// address (the reply address of a request-response link's receiver, its
+	// properties or capabilities). Read only.
+	Attach *frames.Attach
 }
 
 // NodeNamer is implemented by a Consumer or Producer that can say what
@@ -81,6 +85,13 @@ type Backend interface {
 	OpenConsumer(ctx context.Context, req LinkRequest, out Deliverer) (Consumer, error)
 	// OpenProducer attaches a link on which the client sends messages.
 	OpenProducer(ctx context.Context, req LinkRequest) (Producer, error)
+}
+
+// ConnCloser is an optional Backend interface for backends that keep state
+// per connection: ConnClosed is called with the connection's id
+// (LinkRequest.ConnID) once all its links are closed.
+type ConnCloser interface {
+	ConnClosed(connID uint64)
 }
 
 // Delivery is one message the backend hands to a consumer link.

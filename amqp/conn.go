@@ -122,6 +122,9 @@ func (c *conn) serve() {
 
 	err := c.loop()
 	c.closeAll()
+	if cc, ok := c.srv.cfg.Backend.(ConnCloser); ok {
+		cc.ConnClosed(c.id)
+	}
 	c.finish(err)
 }
 

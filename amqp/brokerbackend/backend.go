@@ -15,6 +15,17 @@
 // python3-uamqp sends it (amqps://host/DEFAULT_GROUP,
 // amqp://127.0.0.1:5672/my_queue): the scheme, host and port and the slash
 // after them are dropped.
+//
+// For the Azure SDKs (Service Bus, Event Hubs; cbs.go, rpc.go):
+//   - $cbs answers put-token: a shared access signature signed with a key
+//     given by WithSASKeys gets 202, anything else 401 with the reason;
+//   - $management and <entity>/$management answer Event Hubs' READ of a hub
+//     (one partition, "0") and of its partition;
+//   - <hub>/ConsumerGroups/<group>/Partitions/0 names a consumer group
+//     ($Default is DEFAULT_GROUP) for Event Hubs receivers;
+//   - receivers on a connection that put a valid token get Service Bus's
+//     x-opt-* message annotations, and a message-id when the sender set none;
+//   - batches (message-format 0x80013700) are split into their messages.
 package brokerbackend
 
 import (
@@ -23,6 +34,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/encoding"
@@ -32,12 +46,25 @@ import (
 
 // Backend adapts a broker to amqp.Backend.
 type Backend struct {
-	b      *broker.Broker
-	queues sync.Map // generic queue addresses used since start: string → struct{}
+	b       *broker.Broker
+	queues  sync.Map       // generic queue addresses used since start: string → struct{}
+	rpc     rpcHub         // $cbs and $management reply links
+	sasKeys []SASKey       // keys of the tokens put to $cbs
+	log     zerolog.Logger // $cbs and $management requests; disabled by default
+	azure   azureConns     // connections that put a valid token to $cbs
+	// lockDuration is the broker's ack timeout, shown to Azure clients as
+	// each message's lock; 0: the broker's default.
+	lockDuration time.Duration
 }
 
 // New returns the AMQP backend for b.
-func New(b *broker.Broker) *Backend { return &Backend{b: b} }
+func New(b *broker.Broker, opts ...Option) *Backend {
+	be := &Backend{b: b, log: zerolog.Nop()}
+	for _, o := range opts {
+		o(be)
+	}
+	return be
+}
 
 // trimURI drops an amqp:// or amqps:// scheme and its host[:port]/ from an
 // address.
@@ -70,9 +97,22 @@ func (be *Backend) OpenConsumer(ctx context.Context, req amqp.LinkRequest, out a
 		}
 		return c, nil
 	}
-	id, isGroup, err := be.groupFor(ctx, req.Address)
+	if l, ok, err := be.openRPCConsumer(req, out); ok {
+		return l, err
+	}
+	if be.azure.has(req.ConnID) {
+		c.sb = be
+	}
+	address, eventHub, err := eventHubSource(req.Address)
+	if err != nil {
+		return nil, err
+	}
+	id, isGroup, err := be.groupFor(ctx, address)
 	if err != nil {
 		return nil, errorFor(err)
+	}
+	if eventHub && !isGroup {
+		return nil, &frames.Error{Condition: frames.ErrCondNotFound, Description: fmt.Sprintf("consumer group %q (of %s) does not exist", address, req.Address)}
 	}
 	if isGroup {
 		c.node = "group " + id
@@ -133,8 +173,11 @@ func (be *Backend) groupFor(ctx context.Context, address string) (string, bool, 
 }
 
 // OpenProducer accepts a sender to a device topic or a generic queue.
-func (be *Backend) OpenProducer(_ context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
+func (be *Backend) OpenProducer(ctx context.Context, req amqp.LinkRequest) (amqp.Producer, error) {
 	req.Address = trimURI(req.Address)
+	if p, ok := be.openRPCProducer(ctx, req); ok {
+		return p, nil
+	}
 	if strings.HasPrefix(req.Address, "/") {
 		pk, dn, kind, err := parseTopic(req.Address)
 		if err != nil {
@@ -166,7 +209,8 @@ func parseTopic(topic string) (pk, dn, kind string, err error) {
 type consumer struct {
 	out  amqp.Deliverer
 	m    *broker.Member
-	node string // what it joined, for the server's log
+	node string   // what it joined, for the server's log
+	sb   *Backend // non-nil: deliver the Service Bus way (the connection put a token to $cbs)
 }
 
 // Node names the group or generic queue the link joined (amqp.NodeNamer).
@@ -174,7 +218,7 @@ func (c *consumer) Node() string { return c.node }
 
 // Deliver turns a broker delivery into an AMQP message for the link.
 func (c *consumer) Deliver(d broker.Delivery) bool {
-	return c.out.Deliver(toAMQP(d))
+	return c.out.Deliver(c.encode(d))
 }
 
 // DeliverBatch hands a batch of broker deliveries to the link together, so
@@ -182,7 +226,7 @@ func (c *consumer) Deliver(d broker.Delivery) bool {
 func (c *consumer) DeliverBatch(ds []broker.Delivery) bool {
 	out := make([]amqp.Delivery, len(ds))
 	for i, d := range ds {
-		out[i] = toAMQP(d)
+		out[i] = c.encode(d)
 	}
 	return c.out.DeliverBatch(out)
 }
@@ -251,7 +295,11 @@ type topicProducer struct {
 	kind          string
 }
 
-func (p *topicProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
+func (p *topicProducer) Publish(msg []byte, format uint32, done func(amqp.Outcome)) {
+	if format == batchMessageFormat {
+		publishBatch(msg, func(m []byte, done func(amqp.Outcome)) { p.Publish(m, 0, done) }, done)
+		return
+	}
 	payload, err := bodyBytes(msg)
 	if err != nil {
 		done(rejected(frames.ErrCondDecodeError, err))
@@ -292,11 +340,9 @@ type queueProducer struct {
 	address string
 }
 
-func (p *queueProducer) Publish(msg []byte, _ uint32, done func(amqp.Outcome)) {
-	if limit := p.b.MaxMessageSize(); len(msg) > limit {
-		// The server enforces the same limit when it is wired as the binary
-		// wires it; this holds the generic queue to it whatever the server's.
-		done(outcomeOf(fmt.Errorf("%w: %d bytes exceed the limit of %d", broker.ErrMessageTooLarge, len(msg), limit)))
+func (p *queueProducer) Publish(msg []byte, format uint32, done func(amqp.Outcome)) {
+	if format == batchMessageFormat {
+		publishBatch(msg, func(m []byte, done func(amqp.Outcome)) { p.Publish(m, 0, done) }, done)
 		return
 	}
 	if err := p.b.PublishQueueAsync(p.address, msg, func(err error) { done(outcomeOf(err)) }); err != nil {

@@ -203,8 +203,11 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	logRestored(ctx, log, b, f)
 
 	exposed := beyondLoopback(listeners)
+	// $cbs (Azure SDKs) accepts shared access signatures of the access key.
+	backend := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: f.accessKeyID, Key: f.accessKeySecret}),
+		brokerbackend.WithLogger(log.With().Str("component", "amqp").Logger()), brokerbackend.WithLockDuration(f.ackWait))
 	srv := amqp.NewServer(amqp.Config{
-		Backend:        brokerbackend.New(b),
+		Backend:        backend,
 		Authenticator:  brokerbackend.SignedAuthenticator(verifier(f), amqpAuth(f, exposed)),
 		Mechanisms:     saslMechanisms(f, exposed),
 		Logger:         log.With().Str("component", "amqp").Logger(),
