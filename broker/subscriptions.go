@@ -100,6 +100,12 @@ func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) erro
 	return b.subCache.waitGone(ctx, productKey)
 }
 
+// Subscriptions returns every product's subscription, by product key.
+func (b *Broker) Subscriptions(ctx context.Context) (map[string]Subscription, error) {
+	all, err := b.subscriptions(ctx)
+	return all, b.unavailable(err)
+}
+
 // subscriptions returns every product's subscription.
 func (b *Broker) subscriptions(ctx context.Context) (map[string]Subscription, error) {
 	lister, err := b.e().subs.ListKeys(ctx)

@@ -39,6 +39,16 @@ func logRestored(ctx context.Context, log zerolog.Logger, b *broker.Broker, f *s
 		}
 	}
 	ev = ev.Int("groups", len(groups)).Int("backlog", total)
+	if subs, err := b.Subscriptions(ctx); err == nil {
+		ev = ev.Int("subscribed_products", len(subs))
+	}
+	if queues, err := b.Queues(ctx); err == nil {
+		queued := 0
+		for _, q := range queues {
+			queued += q.Accumulation
+		}
+		ev = ev.Int("generic_queues", len(queues)).Int("queued", queued)
+	}
 	if busiest != "" {
 		ev = ev.Str("largest_backlog_group", busiest).Int("largest_backlog", busiestN)
 	}

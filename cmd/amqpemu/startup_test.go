@@ -128,6 +128,13 @@ func TestStartLogSaysWhatWasRestored(t *testing.T) {
 		t.Fatalf("publish: %v\n%s", err, out)
 	}
 	waitMetrics(t, em.http, `amqpemu_group_accumulation{group="DEFAULT_GROUP"} 3`)
+	req, _ := http.NewRequest("PUT", "http://"+em.http+"/api/v1/products/pk2/subscription", strings.NewReader(`{"groups":["DEFAULT_GROUP"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("subscribe: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	em.cmd.Process.Signal(syscall.SIGTERM)
 	em.cmd.Wait()
 
@@ -137,8 +144,8 @@ func TestStartLogSaysWhatWasRestored(t *testing.T) {
 	}
 	em2 := startEmulator(t, bin, rel) // a relative --data is logged absolute
 	line := logLine(t, em2, "state restored")
-	if line["data_dir"] != dir || line["groups"] != 2.0 || line["backlog"] != 3.0 {
-		t.Fatalf("state restored: %v, want data_dir %s, 2 groups, backlog 3", line, dir)
+	if line["data_dir"] != dir || line["groups"] != 2.0 || line["backlog"] != 3.0 || line["subscribed_products"] != 1.0 || line["generic_queues"] != 0.0 {
+		t.Fatalf("state restored: %v, want data_dir %s, 2 groups, backlog 3, 1 subscribed product, no generic queue", line, dir)
 	}
 	if line := logLine(t, em2, "amqpemu ready"); !strings.Contains(line["engine"].(string), dir) {
 		t.Fatalf("ready line %v does not name %s", line, dir)
