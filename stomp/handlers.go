@@ -240,8 +240,30 @@ func (c *conn) dropSubscription() {
 	}
 	c.sub = nil
 	c.out.detach(sub)
+	if sub.mode == ackAuto {
+		c.awaitWritten()
+	}
 	sub.member.Leave()
 	sub.forget()
+}
+
+// awaitWritten waits until the writer has written what it holds and acked
+// its ack:auto deliveries: Leave hands back whatever is unsettled, and a
+// message the client already has ("acked once written") must not go to
+// another member. A DISCONNECT can overtake the writer between its write
+// and its acks.
+func (c *conn) awaitWritten() {
+	flushed := make(chan struct{})
+	if !c.out.pushBarrier(flushed) {
+		return
+	}
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-flushed:
+	case <-c.writerDone:
+	case <-t.C: // a client that does not read: what is unwritten goes back
+	}
 }
 
 // settle handles ACK and NACK (§ACK, §NACK): the id header is the

@@ -24,6 +24,10 @@ type outItem struct {
 
 	sub *subscription
 	d   broker.Delivery
+
+	// flushed, when set, is closed once everything queued before it is
+	// written and its ack:auto deliveries settled (see pushBarrier).
+	flushed chan struct{}
 }
 
 // outbox is the writer's queue, in the order frames go out. Deliveries are
@@ -86,6 +90,19 @@ func (o *outbox) pushControl(it outItem, quit <-chan struct{}) error {
 			return errStopped
 		}
 	}
+}
+
+// pushBarrier queues a marker the writer closes once what came before it
+// is written and settled; false when the connection is closing.
+func (o *outbox) pushBarrier(flushed chan struct{}) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false
+	}
+	o.items = append(o.items, outItem{flushed: flushed})
+	signal(o.ready)
+	return true
 }
 
 // take hands the writer everything queued, giving spare back for reuse.

@@ -16,6 +16,10 @@ import (
 // the first byte of the next frame when there was none.
 const frameEnd = '\n'
 
+// testHookWritten, set by tests only, runs between a write and the
+// settlement of its ack:auto deliveries: it widens that window.
+var testHookWritten func()
+
 // writeChunk is how much encoded output the writer gathers before it
 // writes without waiting for its queue to empty.
 const writeChunk = 64 << 10
@@ -88,6 +92,14 @@ func (w *writer) encode(batch []outItem) bool {
 			w.encodeDelivery(it.sub, it.d)
 			continue
 		}
+		if it.flushed != nil {
+			ok := w.flush()
+			close(it.flushed)
+			if !ok {
+				return true // the socket failed: writeFailed closed the outbox
+			}
+			continue
+		}
 		if len(it.frame) > 0 {
 			w.buf = append(w.buf, it.frame...)
 			w.buf = append(w.buf, frameEnd)
@@ -125,6 +137,9 @@ func (w *writer) flush() bool {
 		if _, err := w.c.dl.Write(w.buf); err != nil {
 			w.c.writeFailed(err)
 			return false
+		}
+		if testHookWritten != nil {
+			testHookWritten()
 		}
 		if cap(w.buf) > 4*writeChunk {
 			w.buf = nil // let a burst of large messages go
