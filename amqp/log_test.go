@@ -1,12 +1,9 @@
 package amqp_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,46 +12,16 @@ import (
 
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/frames"
+	"github.com/amqpemu/amqpemu/internal/testlog"
 )
 
-// logBuffer collects a server's JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the logged entries with message msg.
-func (b *logBuffer) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
-	for sc.Scan() {
-		var e map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if e["message"] == msg {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // waitLine waits for an entry with message msg whose fields include want.
-func (b *logBuffer) waitLine(t *testing.T, msg string, want map[string]any) map[string]any {
+func waitLine(t *testing.T, b *testlog.Buffer, msg string, want map[string]any) map[string]any {
 	t.Helper()
 	var seen []map[string]any
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		seen = b.lines(t, msg)
+		seen = b.Entries(t, msg)
 	next:
 		for _, e := range seen {
 			for k, v := range want {
@@ -74,9 +41,9 @@ func (b *logBuffer) waitLine(t *testing.T, msg string, want map[string]any) map[
 	return nil
 }
 
-func logServer(t *testing.T, mods ...func(*amqp.Config)) (*testServer, *logBuffer) {
+func logServer(t *testing.T, mods ...func(*amqp.Config)) (*testServer, *testlog.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	mods = append([]func(*amqp.Config){func(c *amqp.Config) { c.Logger = zerolog.New(logs).Level(zerolog.InfoLevel) }}, mods...)
 	return startServer(t, mods...), logs
 }
@@ -104,14 +71,14 @@ func TestConnectionAndLinkLogging(t *testing.T) {
 	}
 	rcv.Close(ctx)
 	conn.Close()
-	opened := logs.waitLine(t, "connection opened", map[string]any{"container": "log-test", "mechanism": "PLAIN", "user": "alice", "level": "info"})
+	opened := waitLine(t, logs, "connection opened", map[string]any{"container": "log-test", "mechanism": "PLAIN", "user": "alice", "level": "info"})
 	if opened["remote"] == nil {
 		t.Errorf("connection opened without the remote address: %v", opened)
 	}
-	logs.waitLine(t, "link attached", map[string]any{"role": "sender", "address": "logq", "handle": float64(0), "level": "info"})
-	logs.waitLine(t, "link attached", map[string]any{"role": "receiver", "address": "logq", "handle": float64(1)})
-	logs.waitLine(t, "link detached", map[string]any{"by": "client", "handle": float64(1), "level": "info"})
-	logs.waitLine(t, "connection closed", map[string]any{"by": "client", "container": "log-test", "level": "info"})
+	waitLine(t, logs, "link attached", map[string]any{"role": "sender", "address": "logq", "handle": float64(0), "level": "info"})
+	waitLine(t, logs, "link attached", map[string]any{"role": "receiver", "address": "logq", "handle": float64(1)})
+	waitLine(t, logs, "link detached", map[string]any{"by": "client", "handle": float64(1), "level": "info"})
+	waitLine(t, logs, "connection closed", map[string]any{"by": "client", "container": "log-test", "level": "info"})
 
 	// A link the server detaches, and a client that closes with an error.
 	p := dialRaw(t, ts.addr)
@@ -123,10 +90,10 @@ func TestConnectionAndLinkLogging(t *testing.T) {
 	p.sendTransfer(t, 0, first, bytes.Repeat([]byte("x"), 600))
 	p.sendTransfer(t, 0, &frames.Transfer{Handle: 0}, bytes.Repeat([]byte("x"), 600))
 	p.expectDetach(t, 0, frames.ErrCondMessageSizeExceeded)
-	logs.waitLine(t, "link detached", map[string]any{"by": "server", "condition": string(frames.ErrCondMessageSizeExceeded), "description": "~1000 bytes"})
+	waitLine(t, logs, "link detached", map[string]any{"by": "server", "condition": string(frames.ErrCondMessageSizeExceeded), "description": "~1000 bytes"})
 	p.send(t, 0, &frames.Close{Error: &frames.Error{Condition: frames.ErrCondInternalError, Description: "client gave up"}})
 	p.expectClose(t, "")
-	logs.waitLine(t, "connection closed", map[string]any{"by": "client", "container": "raw-peer", "condition": string(frames.ErrCondInternalError), "description": "client gave up"})
+	waitLine(t, logs, "connection closed", map[string]any{"by": "client", "container": "raw-peer", "condition": string(frames.ErrCondInternalError), "description": "client gave up"})
 }
 
 // TestSASLFailureLogged: a refused or malformed PLAIN sign-in logs why, with
@@ -159,6 +126,6 @@ func TestSASLFailureLogged(t *testing.T) {
 		if o, ok := p.expectFrame(t).body.(*frames.SASLOutcome); !ok || o.Code != frames.SASLAuth {
 			t.Fatalf("expected sasl-outcome auth, got %v", o)
 		}
-		logs.waitLine(t, "connection refused", tc.want)
+		waitLine(t, logs, "connection refused", tc.want)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/console"
+	"github.com/amqpemu/amqpemu/internal/testlog"
 	"github.com/amqpemu/amqpemu/metrics"
 )
 
@@ -24,7 +24,7 @@ type env struct {
 	t   *testing.T
 	b   *broker.Broker
 	srv *httptest.Server
-	log *syncBuffer // the console's log, at debug level
+	log *testlog.Buffer // the console's log, at debug level
 }
 
 func newEnv(t *testing.T, mod ...func(*console.Config)) *env {
@@ -46,7 +46,7 @@ func newEnvBroker(t *testing.T, bmod func(*broker.Config), mod ...func(*console.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close(context.Background()) })
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := zerolog.New(logs).Level(zerolog.DebugLevel)
 	reg, _, err := metrics.NewRegistry(b, log)
 	if err != nil {
@@ -199,22 +199,4 @@ func (e *env) publish(body any) []string {
 	}
 	e.want(e.do("POST", "/api/v1/messages", body), http.StatusAccepted, &out)
 	return out.MessageIDs
-}
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,54 +1,21 @@
 package brokerbackend_test
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"sync"
 	"testing"
 
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/testlog"
 )
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the logged entries with message msg.
-func (b *logBuffer) lines(t *testing.T, msg string) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b.buf.Bytes()))
-	for sc.Scan() {
-		var e map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("log line %q: %v", sc.Text(), err)
-		}
-		if e["message"] == msg {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // TestMisspelledGroupLogged: a receiver whose source names no consumer
 // group gets a generic queue; the first one logs that at info, so a
 // misspelled DEFAULT_GRUOP does not wait in silence. The attach log names
 // what each link joined.
 func TestMisspelledGroupLogged(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	e := startB(t, func(c *amqp.Config) { c.Logger = zerolog.New(logs).Level(zerolog.InfoLevel) })
 	_, sess := e.session(t)
 	ctx := ctxT(t)
@@ -61,12 +28,12 @@ func TestMisspelledGroupLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	const msg = "no consumer group DEFAULT_GRUOP: serving generic queue DEFAULT_GRUOP"
-	got := logs.lines(t, msg)
+	got := logs.Entries(t, msg)
 	if len(got) != 1 || got[0]["level"] != "info" || got[0]["address"] != "DEFAULT_GRUOP" || got[0]["remote"] == nil {
 		t.Fatalf("log lines %q: %v, want one at info with the address and the connection's fields", msg, got)
 	}
 	nodes := map[any]int{}
-	for _, l := range logs.lines(t, "link attached") {
+	for _, l := range logs.Entries(t, "link attached") {
 		nodes[l["node"]]++
 	}
 	if nodes["generic queue DEFAULT_GRUOP"] != 2 || nodes["group "+broker.DefaultGroupID] != 1 {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/amqpemu/amqpemu/internal/interop"
+	"github.com/amqpemu/amqpemu/internal/testlog"
 )
 
 // The key pair the samples sign with: not the emulator's default pair, so a
@@ -98,7 +99,7 @@ type sampleRun struct {
 	*officialSample
 	groupID        string
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr testlog.Buffer
 	done           chan struct{} // closed once the process exited
 	err            error         // its exit status, set before done closes
 }
@@ -460,7 +461,7 @@ func (a sampleAPI) do(method, path string, body any, wantStatus int, out any) {
 // samplesEmulator is a running `amqpemu serve` with every listener it logged.
 type samplesEmulator struct {
 	cmd   *exec.Cmd
-	log   syncBuffer // everything it wrote to stderr
+	log   testlog.Buffer // everything it wrote to stderr
 	mu    sync.Mutex
 	addrs map[string]string // listener name → address
 }
@@ -522,24 +523,6 @@ func startSamplesEmulator(t *testing.T, bin string, args ...string) *samplesEmul
 		t.Fatalf("amqpemu not ready after 60 s:\n%s", tail(em.log.String(), 4000))
 	}
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // tail returns the last n bytes of s.
