@@ -19,7 +19,7 @@ const (
 	subsBucket   = "amqpemu_subscriptions"
 )
 
-// Broker is the consumer-group engine. Lock order: Broker.mu before group.mu.
+// Broker is the consumer-group engine. Lock order: Broker.mu before dispatcher.mu.
 type Broker struct {
 	cfg Config
 	log zerolog.Logger
@@ -32,8 +32,8 @@ type Broker struct {
 	subCache *subCache // the subscriptions bucket, for routing at ingest
 
 	mu       sync.Mutex
-	runtimes map[string]*group // live dispatchers by durable consumer name
-	queues   map[string]bool   // generic queues whose consumer exists
+	runtimes map[string]*dispatcher // live dispatchers by durable consumer name
+	queues   map[string]bool        // generic queues whose consumer exists
 
 	acks      chan pubWait  // asynchronous publishes awaiting their ack, in order
 	quit      chan struct{} // closed by Close: stops ackLoop and supervise
@@ -46,7 +46,7 @@ type Broker struct {
 // makes sure the stream, the KV buckets and DEFAULT_GROUP exist.
 func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	cfg.setDefaults()
-	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*group), queues: make(map[string]bool),
+	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*dispatcher), queues: make(map[string]bool),
 		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{}),
 		superDone: make(chan struct{}), subCache: newSubCache()}
 	go b.ackLoop()
@@ -147,7 +147,7 @@ func (b *Broker) Close(ctx context.Context) error {
 		return nil
 	}
 	b.closed = true
-	rts := make([]*group, 0, len(b.runtimes))
+	rts := make([]*dispatcher, 0, len(b.runtimes))
 	for _, g := range b.runtimes {
 		rts = append(rts, g)
 	}

@@ -38,6 +38,12 @@ type QueueObserver interface {
 	QueueSettled(address string, o Outcome)
 }
 
+// IngestObserver, when the Observer also implements it, is told of device
+// messages stored, from any front end (HTTP, AMQP senders, …).
+type IngestObserver interface {
+	Ingested(n int)
+}
+
 // noObserver is the Observer when none is configured.
 type noObserver struct{}
 

@@ -56,14 +56,16 @@ const (
 	Drop                   // rejected: never redelivered
 )
 
-// group dispatches one durable consumer's messages to its members.
-// Lock order: Broker.mu before group.mu.
-type group struct {
+// dispatcher hands one durable consumer's messages to its members.
+// Lock order: Broker.mu before dispatcher.mu.
+type dispatcher struct {
 	b     *Broker
 	name  string // the durable consumer
 	label string // the group id or queue address, for the Observer
 	log   zerolog.Logger
-	rng   *rand.Rand
+	// settleLog is log, sampled (settle.go).
+	settleLog zerolog.Logger
+	rng       *rand.Rand
 
 	// Owned by run once it starts: the consumer handle and the engine
 	// connection it was made on.
@@ -85,7 +87,7 @@ type group struct {
 
 // Member is one online client of a group.
 type Member struct {
-	g     *group
+	g     *dispatcher
 	Info  MemberInfo
 	Since time.Time
 	recv  Receiver
@@ -131,7 +133,7 @@ func (b *Broker) join(ctx context.Context, name, label string, info MemberInfo, 
 }
 
 // runtime returns the dispatcher of a consumer, starting it on first use.
-func (b *Broker) runtime(ctx context.Context, name, label string) (*group, error) {
+func (b *Broker) runtime(ctx context.Context, name, label string) (*dispatcher, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -146,7 +148,8 @@ func (b *Broker) runtime(ctx context.Context, name, label string) (*group, error
 		return nil, b.unavailable(fmt.Errorf("consumer %s: %w", name, err))
 	}
 	gctx, cancel := context.WithCancel(context.Background())
-	g := &group{b: b, name: name, label: label, cons: cons, eng: e, log: b.log.With().Str("group", name).Logger(),
+	log := b.log.With().Str("group", name).Logger()
+	g := &dispatcher{b: b, name: name, label: label, cons: cons, eng: e, log: log, settleLog: settleLog(log),
 		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), wake: make(chan struct{}, 1),
 		ctx: gctx, cancel: cancel, done: make(chan struct{})}
 	b.runtimes[name] = g
@@ -155,7 +158,7 @@ func (b *Broker) runtime(ctx context.Context, name, label string) (*group, error
 }
 
 // live returns the running dispatcher of a consumer, or nil.
-func (b *Broker) live(name string) *group {
+func (b *Broker) live(name string) *dispatcher {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.runtimes[name]
@@ -173,7 +176,7 @@ func (b *Broker) stopRuntime(name string) {
 
 // run pulls as many messages as the members have credit for and hands each
 // to one of them.
-func (g *group) run() {
+func (g *dispatcher) run() {
 	defer close(g.done)
 	for g.ctx.Err() == nil {
 		want := g.wanted()
@@ -199,7 +202,7 @@ func (g *group) run() {
 }
 
 // pull fetches up to want messages and dispatches them.
-func (g *group) pull(want int) error {
+func (g *dispatcher) pull(want int) error {
 	ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
 	defer cancel()
 	batch, err := g.cons.Fetch(want, jetstream.FetchContext(ctx))
@@ -213,7 +216,7 @@ func (g *group) pull(want int) error {
 // refresh moves the dispatcher to a new engine connection after the old
 // one was lost; messages members hold from the old one are redelivered by
 // JetStream after the ack timeout, since their acks cannot reach it.
-func (g *group) refresh() error {
+func (g *dispatcher) refresh() error {
 	e := g.b.e()
 	if e == g.eng {
 		return nil
@@ -241,7 +244,7 @@ const (
 // one syscall; a message with nothing pending behind it (real-time
 // traffic) goes out at once. The first message of a batch says how many
 // follow, so metadata is read once per batch, not per message.
-func (g *group) dispatchFetched(in <-chan jetstream.Msg) {
+func (g *dispatcher) dispatchFetched(in <-chan jetstream.Msg) {
 	held := make([]jetstream.Msg, 0, holdMax)
 	want := 1 // messages to gather before dispatching
 	timer := time.NewTimer(holdWait)
@@ -292,7 +295,7 @@ func pendingBehind(msg jetstream.Msg) int {
 
 // wanted is how many messages to pull: the members' credit not covered by
 // messages already waiting.
-func (g *group) wanted() int {
+func (g *dispatcher) wanted() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return max(0, min(g.credit-len(g.pending), maxFetch))
@@ -301,13 +304,11 @@ func (g *group) wanted() int {
 // dispatch gives each message to a random member with credit, keeping the
 // rest pending. Each member gets its share in one call, so a front end can
 // write a backlog out in few syscalls.
-func (g *group) dispatch(msgs []jetstream.Msg) {
+func (g *dispatcher) dispatch(msgs []jetstream.Msg) {
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()
-		for _, msg := range msgs {
-			msg.Nak()
-		}
+		g.giveBack(msgs...)
 		return
 	}
 	var shares map[*Member][]jetstream.Msg
@@ -329,7 +330,7 @@ func (g *group) dispatch(msgs []jetstream.Msg) {
 }
 
 // pick chooses a member with credit at random. g.mu is held.
-func (g *group) pick() *Member {
+func (g *dispatcher) pick() *Member {
 	n := 0
 	var chosen *Member
 	for _, m := range g.members {
@@ -348,14 +349,14 @@ func (g *group) pick() *Member {
 }
 
 // deliver hands msgs to m, whose credit was already taken for them.
-func (g *group) deliver(m *Member, msgs []jetstream.Msg) {
+func (g *dispatcher) deliver(m *Member, msgs []jetstream.Msg) {
 	ds := make([]Delivery, 0, len(msgs))
 	held := make([]inflight, 0, len(msgs))
 	for _, msg := range msgs {
 		meta, err := msg.Metadata()
 		if err != nil {
 			g.log.Error().Err(err).Msg("message without metadata")
-			msg.Term()
+			g.tell(msg, Drop)
 			continue
 		}
 		ds = append(ds, Delivery{Token: meta.Sequence.Stream, Redelivered: meta.NumDelivered > 1})
@@ -380,12 +381,12 @@ func (g *group) deliver(m *Member, msgs []jetstream.Msg) {
 
 // hold records deliveries as m's in flight. If m left between being picked
 // and now, its Leave has already handed back what it held: these go back too.
-func (g *group) hold(m *Member, ds []Delivery, held []inflight) bool {
+func (g *dispatcher) hold(m *Member, ds []Delivery, held []inflight) bool {
 	g.mu.Lock()
 	if m.gone {
 		g.mu.Unlock()
 		for _, f := range held {
-			f.msg.Nak()
+			g.giveBack(f.msg)
 		}
 		return false
 	}
@@ -462,16 +463,8 @@ func (m *Member) Settle(token uint64, o Outcome) {
 	if !ok {
 		return // already handed back
 	}
-	msg := f.msg
 	g.observeSettled(o)
-	switch o {
-	case Ack:
-		msg.Ack()
-	case Requeue:
-		msg.Nak()
-	case Drop:
-		msg.Term()
-	}
+	g.tell(f.msg, o)
 }
 
 // Leave removes the member; its unsettled messages go back at once so other
@@ -500,15 +493,13 @@ func (m *Member) Leave() {
 	}
 	g.mu.Unlock()
 	for _, f := range back {
-		f.msg.Nak()
+		g.giveBack(f.msg)
 	}
-	for _, msg := range orphans {
-		msg.Nak()
-	}
+	g.giveBack(orphans...)
 }
 
 // stop ends the dispatcher and hands back everything it holds.
-func (g *group) stop() {
+func (g *dispatcher) stop() {
 	g.mu.Lock()
 	g.stopped = true
 	members := append([]*Member(nil), g.members...)
@@ -522,9 +513,7 @@ func (g *group) stop() {
 	pending := g.pending
 	g.pending = nil
 	g.mu.Unlock()
-	for _, msg := range pending {
-		msg.Nak()
-	}
+	g.giveBack(pending...)
 }
 
 // Members returns the group's online clients.

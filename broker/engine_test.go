@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,4 +101,43 @@ func TestLargeMessageSizeLimit(t *testing.T) {
 	if _, err := b.Publish(ctxT(t), DeviceMessage{ProductKey: "pk", DeviceName: "d", Payload: make([]byte, 2<<20)}); err != nil {
 		t.Fatalf("a 2 MiB payload under a 2 MiB limit: %v", err)
 	}
+}
+
+// settleFailures counts the settlements the engine did not take.
+type settleFailures struct {
+	noObserver
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+func (s *settleFailures) EngineSettleFailed(op string) {
+	s.mu.Lock()
+	s.ops[op]++
+	s.mu.Unlock()
+}
+
+// A settlement that cannot reach the engine (its connection was lost) is
+// logged and counted, and the message comes again after the ack timeout.
+func TestSettleFailureCounted(t *testing.T) {
+	obs := &settleFailures{ops: map[string]int{}}
+	b := openBroker(t, t.TempDir(), func(c *Config) { c.Observer = obs; c.AckTimeout = time.Second })
+	m, in := join(t, b, DefaultGroupID, 10)
+	ids := publish(t, b, "pk1", 1)
+	d := in.next(t)
+	old := b.e()
+	old.nc.Close() // the delivery's connection is gone
+	waitHealthy(t, b)
+	m.Settle(d.Token, Ack)
+	obs.mu.Lock()
+	got := obs.ops["ack"]
+	obs.mu.Unlock()
+	if got != 1 {
+		t.Fatalf("ack failures counted: %d, want 1", got)
+	}
+	again := in.next(t) // redelivered after the ack timeout, over the new connection
+	if again.Message.MessageID != ids[0] || !again.Redelivered {
+		t.Fatalf("redelivered %+v", again)
+	}
+	m.Settle(again.Token, Ack)
+	waitBacklog(t, b, DefaultGroupID, 0)
 }

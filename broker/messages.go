@@ -76,6 +76,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 			return nil, b.unavailable(ctx.Err())
 		}
 	}
+	b.ingested(len(ids))
 	return ids, nil
 }
 

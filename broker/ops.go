@@ -2,15 +2,11 @@ package broker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -98,9 +94,7 @@ func (b *Broker) dropHeld(name string) {
 	held := g.pending
 	g.pending = nil
 	g.mu.Unlock()
-	for _, msg := range held {
-		msg.Nak()
-	}
+	g.giveBack(held...)
 }
 
 // Backlog is a group's accumulation: messages not yet delivered plus
@@ -124,71 +118,4 @@ func (b *Broker) Backlog(ctx context.Context, id string) (int, error) {
 		return 0, err
 	}
 	return int(info.NumPending) + info.NumAckPending, nil
-}
-
-// Generic queues: an address that is not a device topic is a queue created
-// on first use; its receivers compete as one group.
-
-// queueName is the durable consumer of a generic queue: a hash, since
-// addresses may hold characters durable names cannot.
-func queueName(address string) string {
-	sum := sha256.Sum256([]byte(address))
-	return "q_" + hex.EncodeToString(sum[:12])
-}
-
-func queueSubject(address string) string { return "queue." + queueName(address) }
-
-func isQueueSubject(s string) bool { return strings.HasPrefix(s, "queue.") }
-
-// JoinQueue adds a member to the generic queue at address, creating it.
-func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo, r Receiver) (*Member, error) {
-	if err := checkAddress(address); err != nil {
-		return nil, err
-	}
-	name := queueName(address)
-	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}, queueMeta(address)); err != nil {
-		return nil, err
-	}
-	return b.join(ctx, name, address, info, r)
-}
-
-// PublishQueue stores a message for the generic queue at address, exactly as
-// given, once JetStream has acknowledged it. The queue is created (its
-// consumer made) before the first message so nothing sent is missed.
-func (b *Broker) PublishQueue(ctx context.Context, address string, raw []byte) error {
-	if err := b.checkSize(len(raw)); err != nil {
-		return err
-	}
-	if err := b.ensureQueue(address); err != nil {
-		return err
-	}
-	_, err := b.e().js.PublishMsg(ctx, queueMsg(address, raw))
-	return b.unavailable(err)
-}
-
-func queueMsg(address string, raw []byte) *nats.Msg {
-	return &nats.Msg{Subject: queueSubject(address), Data: raw}
-}
-
-// ensureQueue creates a generic queue's consumer the first time it is used.
-func (b *Broker) ensureQueue(address string) error {
-	if err := checkAddress(address); err != nil {
-		return err
-	}
-	name := queueName(address)
-	b.mu.Lock()
-	known := b.queues[name]
-	b.mu.Unlock()
-	if known {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}, queueMeta(address)); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	b.queues[name] = true
-	b.mu.Unlock()
-	return nil
 }

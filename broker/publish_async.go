@@ -8,9 +8,10 @@ import (
 
 // pubWait is one asynchronous publish awaiting JetStream's acknowledgement.
 type pubWait struct {
-	f    jetstream.PubAckFuture
-	lost <-chan struct{} // the engine connection it went out on closed
-	done func(error)
+	f      jetstream.PubAckFuture
+	lost   <-chan struct{} // the engine connection it went out on closed
+	device bool            // a device message: counted as ingested once stored
+	done   func(error)
 }
 
 // PublishAsync stores a device message without blocking the caller: done is
@@ -29,34 +30,13 @@ func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error)
 	if err != nil {
 		return "", b.unavailable(err)
 	}
-	b.awaitAck(e, f, done)
+	b.awaitAck(e, f, true, done)
 	return m.MessageID, nil
 }
 
-// PublishQueueAsync stores a generic queue message like PublishQueue,
-// without blocking the caller.
-func (b *Broker) PublishQueueAsync(address string, raw []byte, done func(error)) error {
-	if err := b.checkSize(len(raw)); err != nil {
-		return err
-	}
-	if !b.Healthy() {
-		return fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
-	}
-	if err := b.ensureQueue(address); err != nil {
-		return err
-	}
-	e := b.e()
-	f, err := e.js.PublishMsgAsync(queueMsg(address, raw))
-	if err != nil {
-		return b.unavailable(err)
-	}
-	b.awaitAck(e, f, done)
-	return nil
-}
-
-func (b *Broker) awaitAck(e *engine, f jetstream.PubAckFuture, done func(error)) {
+func (b *Broker) awaitAck(e *engine, f jetstream.PubAckFuture, device bool, done func(error)) {
 	select {
-	case b.acks <- pubWait{f: f, lost: e.closed, done: done}:
+	case b.acks <- pubWait{f: f, lost: e.closed, device: device, done: done}:
 	case <-b.quit:
 		done(ErrClosed)
 	}
@@ -86,12 +66,18 @@ func (b *Broker) ackLoop() {
 func (b *Broker) settlePublish(w pubWait) {
 	select {
 	case <-w.f.Ok():
+		if w.device {
+			b.ingested(1)
+		}
 		w.done(nil)
 	case err := <-w.f.Err():
 		w.done(fmt.Errorf("message not stored: %w", err))
 	case <-w.lost:
 		select {
 		case <-w.f.Ok(): // it arrived just before
+			if w.device {
+				b.ingested(1)
+			}
 			w.done(nil)
 			return
 		default:
@@ -100,5 +86,12 @@ func (b *Broker) settlePublish(w pubWait) {
 		// sender is told it failed and may resend (ingest de-duplicates
 		// device messages by id).
 		w.done(fmt.Errorf("%w: connection lost before the message was acknowledged", ErrUnavailable))
+	}
+}
+
+// ingested tells the Observer that n device messages were stored.
+func (b *Broker) ingested(n int) {
+	if io, ok := b.cfg.Observer.(IngestObserver); ok && n > 0 {
+		io.Ingested(n)
 	}
 }

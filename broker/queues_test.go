@@ -92,3 +92,36 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// ingestCounter counts what the broker reports as ingested.
+type ingestCounter struct {
+	noObserver
+	mu sync.Mutex
+	n  int
+}
+
+func (c *ingestCounter) Ingested(n int) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
+
+func (c *ingestCounter) get() int { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
+
+// Ingest is counted in the broker, whichever front end stored the message
+// (the HTTP API uses Publish, AMQP senders PublishAsync); generic queue
+// messages are not device messages and do not count.
+func TestIngestCounted(t *testing.T) {
+	obs := &ingestCounter{}
+	b := openBroker(t, t.TempDir(), func(c *Config) { c.Observer = obs })
+	publish(t, b, "pk", 2)
+	done := make(chan error, 1)
+	if _, err := b.PublishAsync(DeviceMessage{ProductKey: "pk", DeviceName: "d"}, func(err error) { done <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishQueue(ctxT(t), "q", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.get(); got != 3 {
+		t.Fatalf("ingested %d, want 3", got)
+	}
+}

@@ -83,9 +83,6 @@ func (s *Server) postDeviceStatus(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if s.cfg.Ingested != nil {
-		s.cfg.Ingested.Inc()
-	}
 	return writeJSON(w, http.StatusAccepted, struct {
 		MessageIDs []string `json:"messageIds"`
 	}{ids})

@@ -34,10 +34,6 @@ type Config struct {
 	// default.
 	MaxMessageSize int
 
-	// Ingested, when set, is incremented for every message POST
-	// /api/v1/messages stores (amqpemu_messages_ingested_total).
-	Ingested prometheus.Counter
-
 	// With RequireAuth, every /api/ request and /metrics need HTTP Basic
 	// authentication with AccessKeyID as the user and AccessKeySecret as the
 	// password; an empty AccessKeyID then lets nobody in. /healthz stays

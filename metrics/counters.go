@@ -23,6 +23,10 @@ type Counters struct {
 	QueueAcks         *prometheus.CounterVec
 	QueueRedeliveries *prometheus.CounterVec
 	QueueRejects      *prometheus.CounterVec
+	// EngineSettleFailures counts acks, naks and terms JetStream did not
+	// take (label "op"); those messages are redelivered after the ack
+	// timeout.
+	EngineSettleFailures *prometheus.CounterVec
 	// AMQPConnections is the number of open AMQP connections.
 	AMQPConnections prometheus.Gauge
 	// STOMPConnections is the number of open STOMP connections.
@@ -64,6 +68,9 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 		QueueRejects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amqpemu_queue_rejects_total", Help: "Messages the clients of a generic queue rejected.",
 		}, queue),
+		EngineSettleFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amqpemu_engine_settle_failures_total", Help: "Acks, naks and terms the engine did not take (the message is redelivered after the ack timeout).",
+		}, []string{"op"}),
 		AMQPConnections: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "amqpemu_amqp_connections", Help: "Open AMQP connections.",
 		}),
@@ -75,7 +82,7 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 		}, []string{"protocol", "condition"}),
 	}
 	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects,
-		c.QueueDeliveries, c.QueueAcks, c.QueueRedeliveries, c.QueueRejects, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
+		c.QueueDeliveries, c.QueueAcks, c.QueueRedeliveries, c.QueueRejects, c.EngineSettleFailures, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
 		if err := reg.Register(m); err != nil {
 			return nil, err
 		}

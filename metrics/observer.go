@@ -46,6 +46,12 @@ func (o Observer) QueueSettled(address string, out broker.Outcome) {
 	}
 }
 
+// Ingested counts device messages stored, from any front end.
+func (o Observer) Ingested(n int) { o.c.MessagesIngested.Add(float64(n)) }
+
+// EngineSettleFailed counts a settlement the engine did not take.
+func (o Observer) EngineSettleFailed(op string) { o.c.EngineSettleFailures.WithLabelValues(op).Inc() }
+
 // ConnectionOpened and ConnectionClosed track open AMQP connections.
 func (o Observer) ConnectionOpened() { o.c.AMQPConnections.Inc() }
 func (o Observer) ConnectionClosed() { o.c.AMQPConnections.Dec() }

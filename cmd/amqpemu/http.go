@@ -18,7 +18,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
-	reg, counters := m.reg, m.counters
+	reg := m.reg
 	addrs := make(map[string]string, len(lns))
 	for name, ln := range lns {
 		addrs[name] = ln.Addr().String()
@@ -30,7 +30,6 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 		Listeners:       func() map[string]string { return addrs },
 		Ready:           ready,
 		Registry:        reg,
-		Ingested:        counters.MessagesIngested,
 		MaxMessageSize:  b.MaxMessageSize(),
 		AccessKeyID:     f.accessKeyID,
 		AccessKeySecret: f.accessKeySecret,

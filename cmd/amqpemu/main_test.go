@@ -67,10 +67,22 @@ func TestServeAndPublish(t *testing.T) {
 		t.Fatalf("received %q %v, published id %q", m.GetData(), m.ApplicationProperties, id)
 	}
 	rcv.AcceptMessage(ctx, m)
+	// An AMQP sender's device message counts as ingested too.
+	snd, err := sess.NewSender(ctx, "/pk1/dev1/user/temperature", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snd.Send(ctx, goamqp.NewMessage([]byte(`{"t":22}`)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = rcv.Receive(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	rcv.AcceptMessage(ctx, m)
 	waitMetrics(t, em.http,
-		`amqpemu_messages_ingested_total 1`,
-		`amqpemu_deliveries_total{group="DEFAULT_GROUP"} 1`,
-		`amqpemu_acks_total{group="DEFAULT_GROUP"} 1`,
+		`amqpemu_messages_ingested_total 2`,
+		`amqpemu_deliveries_total{group="DEFAULT_GROUP"} 2`,
+		`amqpemu_acks_total{group="DEFAULT_GROUP"} 2`,
 		`amqpemu_amqp_connections 1`,
 		`amqpemu_group_online_clients{group="DEFAULT_GROUP"} 1`)
 
