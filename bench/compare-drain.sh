@@ -47,6 +47,11 @@ trap 'kill $WATCH 2>/dev/null' EXIT
 	# The same amqpemu scenario again with CPU and socket metrics, the engine's
 	# ceiling, and the clients' floor (our server over the in-memory backend).
 	run go test -run '^$' -bench '^Benchmark(AmqpemuDrain|JetStreamDrain|ClientFloorDrain)$' -benchtime "${N}x" -count "$COUNT" ./bench
+	# The server alone: amqpemu and a standalone nats-server each in a process
+	# of its own, only the server process's CPU per message counted
+	# (srv-cpu-µs/msg), and the server's memory per idle AMQP connection.
+	run go test -run '^$' -bench '^Benchmark(ServerProcessDrain|NATSServerProcessDrain)$' -benchtime "${N}x" -count "$COUNT" ./bench
+	run go test -run '^$' -bench '^BenchmarkIdleConnectionMemory$' -benchtime "${IDLE:-10000}x" -count 1 -timeout 30m ./bench
 
 	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
 		trap 'bench/rabbitmq.sh stop' EXIT

@@ -81,7 +81,15 @@ type jsEnv struct {
 func setupJetStream(tb testing.TB, n int, brokerShaped bool) *jsEnv {
 	tb.Helper()
 	s := startJetStream(tb)
-	js, err := jetstream.New(inProcess(tb, s))
+	str := setupStream(tb, inProcess(tb, s), n, brokerShaped)
+	return &jsEnv{s: s, str: str}
+}
+
+// setupStream creates the broker's stream and group consumer over nc and
+// stores n messages in it.
+func setupStream(tb testing.TB, nc *nats.Conn, n int, brokerShaped bool) jetstream.Stream {
+	tb.Helper()
+	js, err := jetstream.New(nc)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -114,7 +122,7 @@ func setupJetStream(tb testing.TB, n int, brokerShaped bool) *jsEnv {
 		tb.Fatal(err)
 	}
 	preload(tb, js, n, brokerShaped)
-	return &jsEnv{s: s, str: str}
+	return str
 }
 
 // startJetStream runs an embedded server configured as broker.connect does.
@@ -185,6 +193,12 @@ func preload(b testing.TB, js jetstream.JetStream, n int, brokerShaped bool) {
 
 // drainFetchN: 8 connections, each looping Fetch(prefetch) on the durable.
 func drainFetchN(b testing.TB, s *server.Server, n int, _ bool) error {
+	return fetchDrain(n, func() *nats.Conn { return inProcess(b, s) })
+}
+
+// fetchDrain drains n messages over 8 connections from connect, each
+// looping Fetch(prefetch) on the durable and acking what it gets.
+func fetchDrain(n int, connect func() *nats.Conn) error {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var got atomic.Int64
@@ -193,7 +207,7 @@ func drainFetchN(b testing.TB, s *server.Server, n int, _ bool) error {
 	conns := make([]*nats.Conn, consumers)
 	cons := make([]jetstream.Consumer, consumers)
 	for i := range consumers {
-		conns[i] = inProcess(b, s)
+		conns[i] = connect()
 		js, err := jetstream.New(conns[i])
 		if err != nil {
 			return err

@@ -1,6 +1,12 @@
 package bench
 
-import "testing"
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
 
 // smokeN keeps `go test ./bench` quick: it checks that each benchmark's
 // set-up and drain work, on a few messages, without timing anything.
@@ -41,4 +47,41 @@ func TestRabbitMQDrainSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.checkDrained(t)
+}
+
+// TestProcessSmoke: the server-process benchmarks' set-up, drains and
+// /proc readings work (both servers built and run as processes).
+func TestProcessSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs amqpemu and nats-server")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p := startAmqpemuProc(t)
+	preloadAMQP(t, p.addrs["amqp"], smokeN)
+	e := &amqpemuEnv{receivers: attachReceivers(t, ctx, p.addrs["amqp"], "")}
+	if err := e.drain(smokeN); err != nil {
+		t.Fatal(err)
+	}
+	if p.cpuSeconds(t) <= 0 || p.rssKB(t) <= 0 {
+		t.Fatalf("amqpemu process: cpu %v s, rss %v KB", p.cpuSeconds(t), p.rssKB(t))
+	}
+
+	n, url := startNATSProc(t)
+	connect := func() *nats.Conn {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	str := setupStream(t, connect(), smokeN, false)
+	if err := fetchDrain(smokeN, connect); err != nil {
+		t.Fatal(err)
+	}
+	checkDrained(t, str, smokeN)
+	if n.cpuSeconds(t) <= 0 {
+		t.Fatal("no CPU time read for nats-server")
+	}
 }

@@ -1,0 +1,289 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goamqp "github.com/Azure/go-amqp"
+	"github.com/nats-io/nats.go"
+)
+
+// The server-process figures of issue 9: the server runs in a process of
+// its own, the clients in this one, and only the server process's CPU
+// time (user + system, /proc/PID/stat) and resident memory
+// (/proc/PID/status) count, so no client cost can hide in them.
+
+// serverProc is a server running in its own process.
+type serverProc struct {
+	cmd   *exec.Cmd
+	addrs map[string]string // listener name → address
+}
+
+// cpuSeconds is the process's CPU time so far (utime + stime).
+func (p *serverProc) cpuSeconds(tb testing.TB) float64 {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Fields after the ")" that ends the command name: utime and stime are
+	// the 14th and 15th of the whole line, in clock ticks (USER_HZ, 100).
+	rest := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	ut, _ := strconv.ParseFloat(rest[11], 64)
+	st, _ := strconv.ParseFloat(rest[12], 64)
+	return (ut + st) / 100
+}
+
+// rssKB is the process's resident memory, in KiB.
+func (p *serverProc) rssKB(tb testing.TB) float64 {
+	tb.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb
+		}
+	}
+	tb.Fatal("no VmRSS")
+	return 0
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// build compiles the amqpemu binary and a standalone nats-server (from
+// the module this one depends on) once per test binary.
+func build(tb testing.TB) (amqpemu, natsServer string) {
+	tb.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "amqpemu-bench-")
+		for _, pkg := range [][2]string{{"amqpemu", "../cmd/amqpemu"}, {"nats-server", "github.com/nats-io/nats-server/v2"}} {
+			if buildErr != nil {
+				return
+			}
+			out, err := exec.Command("go", "build", "-o", filepath.Join(buildDir, pkg[0]), pkg[1]).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg[1], err, out)
+			}
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return filepath.Join(buildDir, "amqpemu"), filepath.Join(buildDir, "nats-server")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// startAmqpemuProc runs `amqpemu serve` with only plain AMQP and HTTP, on
+// ports it picks, and waits until it is ready.
+func startAmqpemuProc(tb testing.TB, extra ...string) *serverProc {
+	tb.Helper()
+	bin, _ := build(tb)
+	args := append([]string{"serve", "--data", tb.TempDir(), "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
+		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--log-format", "json"}, extra...)
+	p := &serverProc{cmd: exec.Command(bin, args...), addrs: map[string]string{}}
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct{ Listener, Addr, Message string }
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			if line.Listener != "" {
+				p.addrs[line.Listener] = line.Addr
+			}
+			if line.Message == "amqpemu ready" {
+				close(ready)
+				break
+			}
+		}
+		for sc.Scan() { // keep reading so the server never blocks on its log
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(60 * time.Second):
+		tb.Fatal("amqpemu did not get ready within 60s")
+	}
+	return p
+}
+
+// startNATSProc runs the standalone nats-server with JetStream on a port
+// it picks.
+func startNATSProc(tb testing.TB) (*serverProc, string) {
+	tb.Helper()
+	_, bin := build(tb)
+	p := &serverProc{cmd: exec.Command(bin, "-js", "-sd", tb.TempDir(), "-a", "127.0.0.1", "-p", "-1")}
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	listening := regexp.MustCompile(`Listening for client connections on (\S+)`)
+	url := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				url <- "nats://" + m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-url:
+		return p, u
+	case <-time.After(30 * time.Second):
+		tb.Fatal("nats-server did not listen within 30s")
+		return nil, ""
+	}
+}
+
+// preloadAMQP stores n device messages through AMQP senders to a device
+// topic (4 at once, each message settled by the server before the next).
+func preloadAMQP(tb testing.TB, addr string, n int) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	const senders = 4
+	payload := make([]byte, payloadSize)
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for i := range senders {
+		wg.Go(func() {
+			conn, err := goamqp.Dial(ctx, "amqp://"+addr, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			sess, err := conn.NewSession(ctx, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			snd, err := sess.NewSender(ctx, "/pk1/dev1/user/update", nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for j := i; j < n; j += senders {
+				if err := snd.Send(ctx, goamqp.NewMessage(payload), nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkServerProcessDrain: the drain scenario (b.N × 256 B pre-loaded
+// in DEFAULT_GROUP, 8 go-amqp receivers with credit 200, accept each)
+// against amqpemu in its own process. srv-cpu-µs/msg is that process's
+// CPU per drained message.
+func BenchmarkServerProcessDrain(b *testing.B) {
+	b.StopTimer()
+	p := startAmqpemuProc(b)
+	preloadAMQP(b, p.addrs["amqp"], b.N)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	e := &amqpemuEnv{receivers: attachReceivers(b, ctx, p.addrs["amqp"], "")}
+	before := p.cpuSeconds(b)
+	timeDrain(b, e.drain)
+	b.ReportMetric((p.cpuSeconds(b)-before)*1e6/float64(b.N), "srv-cpu-µs/msg")
+	b.ReportMetric(p.rssKB(b)/1024, "srv-rss-MiB")
+}
+
+// BenchmarkNATSServerProcessDrain is the engine alone, measured the same
+// way: a standalone nats-server (built from the module) with the broker's
+// stream and group consumer, drained by nats.go (8 connections, Fetch 200,
+// ack each); srv-cpu-µs/msg is the nats-server process's CPU per message.
+func BenchmarkNATSServerProcessDrain(b *testing.B) {
+	b.StopTimer()
+	p, url := startNATSProc(b)
+	connect := func() *nats.Conn {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(nc.Close)
+		return nc
+	}
+	str := setupStream(b, connect(), b.N, false)
+	before := p.cpuSeconds(b)
+	timeDrain(b, func(n int) error { return fetchDrain(n, connect) })
+	b.ReportMetric((p.cpuSeconds(b)-before)*1e6/float64(b.N), "srv-cpu-µs/msg")
+	checkDrained(b, str, uint64(b.N))
+}
+
+// BenchmarkIdleConnectionMemory: b.N idle AMQP connections held open to
+// amqpemu in its own process (one session, one receiver on DEFAULT_GROUP,
+// credit 10 each); srv-KB/conn is how much the server's resident memory
+// grew per connection once all are open.
+func BenchmarkIdleConnectionMemory(b *testing.B) {
+	b.StopTimer()
+	p := startAmqpemuProc(b, "--max-clients", strconv.Itoa(b.N+1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	time.Sleep(time.Second) // let start-up garbage settle before the baseline
+	base := p.rssKB(b)
+	b.StartTimer()
+	for range b.N {
+		conn, err := goamqp.Dial(ctx, "amqp://"+p.addrs["amqp"], nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		sess, err := conn.NewSession(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sess.NewReceiver(ctx, "DEFAULT_GROUP", &goamqp.ReceiverOptions{Credit: 10}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	time.Sleep(2 * time.Second) // the server's buffers and GC settle while the connections idle
+	b.ReportMetric((p.rssKB(b)-base)/float64(b.N), "srv-KB/conn")
+	b.ReportMetric(p.rssKB(b)/1024, "srv-rss-MiB")
+}
