@@ -65,9 +65,7 @@ func TestEngineConnectionLostAndRestored(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.none(t) // DEFAULT_GROUP is not in pk2's subscription
-	if n, err := b.Backlog(ctx, g.ID); err != nil || n != 1 {
-		t.Fatalf("backlog of the subscribed group: %d, %v; want 1", n, err)
-	}
+	waitBacklog(t, b, g.ID, 1) // the subscribed group has it
 }
 
 // While the engine is gone, calls fail with ErrUnavailable, not as
