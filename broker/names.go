@@ -89,7 +89,7 @@ func badChars(s string, max int, ok func(rune) bool) string {
 	case s == "":
 		return "is empty"
 	case len(s) > max:
-		return fmt.Sprintf("is %d bytes long; at most %d are allowed", len(s), max)
+		return fmt.Sprintf("is longer than the %d bytes allowed", max)
 	case !utf8.ValidString(s):
 		return "is not valid UTF-8"
 	}
