@@ -64,7 +64,7 @@ func TestEngineConnectionLostAndRestored(t *testing.T) {
 	if _, err := b.Publish(ctx, DeviceMessage{ProductKey: "pk2", DeviceName: "d"}); err != nil {
 		t.Fatal(err)
 	}
-	in.none(t) // DEFAULT_GROUP is not in pk2's subscription
+	in.none(t)                 // DEFAULT_GROUP is not in pk2's subscription
 	waitBacklog(t, b, g.ID, 1) // the subscribed group has it
 }
 
