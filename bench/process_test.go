@@ -2,9 +2,12 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,6 +109,12 @@ func startAmqpemuProc(tb testing.TB, extra ...string) *serverProc {
 	bin, _ := build(tb)
 	args := append([]string{"serve", "--data", tb.TempDir(), "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
 		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--log-format", "json"}, extra...)
+	// AMQPEMU_BENCH_PROFILE=DIR profiles the server process: DIR/cpu.pprof
+	// and DIR/mem.pprof, written when it stops.
+	profDir := os.Getenv("AMQPEMU_BENCH_PROFILE")
+	if profDir != "" {
+		args = append(args, "--cpuprofile", filepath.Join(profDir, "cpu.pprof"), "--memprofile", filepath.Join(profDir, "mem.pprof"))
+	}
 	p := &serverProc{cmd: exec.Command(bin, args...), addrs: map[string]string{}}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -113,7 +123,20 @@ func startAmqpemuProc(tb testing.TB, extra ...string) *serverProc {
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	tb.Cleanup(func() {
+		if profDir != "" { // a clean stop writes the profiles
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { p.cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+				return
+			case <-time.After(30 * time.Second):
+			}
+		}
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	})
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -174,46 +197,28 @@ func startNATSProc(tb testing.TB) (*serverProc, string) {
 	}
 }
 
-// preloadAMQP stores n device messages through AMQP senders to a device
-// topic (4 at once, each message settled by the server before the next).
-func preloadAMQP(tb testing.TB, addr string, n int) {
+// preloadHTTP stores n device messages through the HTTP API, 1000 per
+// request, so the pre-load costs the server little next to the drain (the
+// server-side profile covers both).
+func preloadHTTP(tb testing.TB, httpAddr string, n int) {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	const senders = 4
-	payload := make([]byte, payloadSize)
-	var wg sync.WaitGroup
-	errs := make(chan error, senders)
-	for i := range senders {
-		wg.Go(func() {
-			conn, err := goamqp.Dial(ctx, "amqp://"+addr, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer conn.Close()
-			sess, err := conn.NewSession(ctx, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			snd, err := sess.NewSender(ctx, "/pk1/dev1/user/update", nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			for j := i; j < n; j += senders {
-				if err := snd.Send(ctx, goamqp.NewMessage(payload), nil); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		tb.Fatal(err)
+	payload := strings.Repeat("x", payloadSize)
+	const batch = 1000
+	for i := 0; i < n; i += batch {
+		msgs := make([]map[string]string, min(batch, n-i))
+		for j := range msgs {
+			msgs[j] = map[string]string{"productKey": "pk1", "deviceName": "dev1", "payload": payload}
+		}
+		body, _ := json.Marshal(msgs)
+		resp, err := http.Post("http://"+httpAddr+"/api/v1/messages", "application/json", bytes.NewReader(body))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			tb.Fatalf("pre-load: %s", resp.Status)
+		}
 	}
 }
 
@@ -224,7 +229,7 @@ func preloadAMQP(tb testing.TB, addr string, n int) {
 func BenchmarkServerProcessDrain(b *testing.B) {
 	b.StopTimer()
 	p := startAmqpemuProc(b)
-	preloadAMQP(b, p.addrs["amqp"], b.N)
+	preloadHTTP(b, p.addrs["http"], b.N)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	e := &amqpemuEnv{receivers: attachReceivers(b, ctx, p.addrs["amqp"], "")}

@@ -58,7 +58,7 @@ func TestProcessSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	p := startAmqpemuProc(t)
-	preloadAMQP(t, p.addrs["amqp"], smokeN)
+	preloadHTTP(t, p.addrs["http"], smokeN)
 	e := &amqpemuEnv{receivers: attachReceivers(t, ctx, p.addrs["amqp"], "")}
 	if err := e.drain(smokeN); err != nil {
 		t.Fatal(err)

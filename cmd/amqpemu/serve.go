@@ -53,6 +53,7 @@ type serveFlags struct {
 	maxSkew               time.Duration
 	logLevel, logFormat   string
 	idleTimeout           time.Duration
+	cpuProfile, memProfile string
 }
 
 // serveFlagSet declares the serve flags into f.
@@ -82,6 +83,8 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "", "console or json (default console on a terminal, else json)")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 60*time.Second, "close AMQP connections silent this long (half is advertised)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the server to this file until it stops (go tool pprof)")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile of the server to this file when it stops")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: amqpemu [serve] [flags]\n\nFlags (each has an AMQPEMU_* environment twin: --log-level is AMQPEMU_LOG_LEVEL):\n")
 		fs.PrintDefaults()
@@ -178,6 +181,11 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
+	stopProfiles, err := startProfiles(f)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles(log)
 	lock, err := lockDataDir(f)
 	if err != nil {
 		return err
