@@ -35,24 +35,24 @@ const (
 
 // serveFlags are the flags of `amqpemu serve`; each has an AMQPEMU_* twin.
 type serveFlags struct {
-	dataDir, natsURL      string
-	retention, ackWait    time.Duration
-	maxGroups             int
-	maxMembers            int
-	maxMessageSize        int
-	amqpAddr, amqpsAddr   string
-	stompAddr, stompsAddr string
-	httpAddr              string
-	listenAll             bool
-	allowAnonymous        bool
-	metricsPublic         bool
-	accessKeyID           string
-	accessKeySecret       string
-	tlsCert, tlsKey       string
-	tlsHosts              string
-	maxSkew               time.Duration
-	logLevel, logFormat   string
-	idleTimeout           time.Duration
+	dataDir, natsURL       string
+	retention, ackWait     time.Duration
+	maxGroups              int
+	maxMembers             int
+	maxMessageSize         int
+	amqpAddr, amqpsAddr    string
+	stompAddr, stompsAddr  string
+	httpAddr               string
+	listenAll              bool
+	allowAnonymous         bool
+	metricsPublic          bool
+	accessKeyID            string
+	accessKeySecret        string
+	tlsCert, tlsKey        string
+	tlsHosts               string
+	maxSkew                time.Duration
+	logLevel, logFormat    string
+	idleTimeout            time.Duration
 	cpuProfile, memProfile string
 }
 
