@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"github.com/amqpemu/amqpemu/broker"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -8,21 +9,12 @@ import (
 type Counters struct {
 	// MessagesIngested counts device messages stored, by any front end.
 	MessagesIngested prometheus.Counter
-	// Deliveries, Acks, Redeliveries and Rejects count per consumer group
-	// (label "group"): transfers to a client, messages the client
-	// accepted, transfers of a message delivered before, and messages
-	// the client rejected.
-	Deliveries   *prometheus.CounterVec
-	Acks         *prometheus.CounterVec
-	Redeliveries *prometheus.CounterVec
-	Rejects      *prometheus.CounterVec
-	// QueueDeliveries, QueueAcks, QueueRedeliveries and QueueRejects are
-	// the same per generic queue (label "queue", the address), kept apart
-	// from consumer groups.
-	QueueDeliveries   *prometheus.CounterVec
-	QueueAcks         *prometheus.CounterVec
-	QueueRedeliveries *prometheus.CounterVec
-	QueueRejects      *prometheus.CounterVec
+	// Traffic per consumer group (label "group"), embedded: Deliveries,
+	// Acks, Redeliveries, Rejects.
+	Traffic
+	// Queues is the same per generic queue (label "queue", the address),
+	// kept apart from consumer groups.
+	Queues Traffic
 	// EngineSettleFailures counts acks, naks and terms JetStream did not
 	// take (label "op"); those messages are redelivered after the ack
 	// timeout.
@@ -39,35 +31,12 @@ type Counters struct {
 
 // NewCounters makes the counters and registers them on reg.
 func NewCounters(reg prometheus.Registerer) (*Counters, error) {
-	group, queue := []string{"group"}, []string{"queue"}
 	c := &Counters{
+		Traffic: newTraffic("amqpemu_", "group", "a consumer group"),
+		Queues:  newTraffic("amqpemu_queue_", "queue", "a generic queue"),
 		MessagesIngested: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "amqpemu_messages_ingested_total", Help: "Device messages stored, from any front end.",
 		}),
-		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_deliveries_total", Help: "Messages transferred to clients of a consumer group, redeliveries included.",
-		}, group),
-		Acks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_acks_total", Help: "Messages the clients of a consumer group accepted.",
-		}, group),
-		Redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_redeliveries_total", Help: "Transfers of messages delivered to the consumer group before.",
-		}, group),
-		Rejects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_rejects_total", Help: "Messages the clients of a consumer group rejected.",
-		}, group),
-		QueueDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_queue_deliveries_total", Help: "Messages transferred to clients of a generic queue, redeliveries included.",
-		}, queue),
-		QueueAcks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_queue_acks_total", Help: "Messages the clients of a generic queue accepted.",
-		}, queue),
-		QueueRedeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_queue_redeliveries_total", Help: "Transfers of messages delivered from the generic queue before.",
-		}, queue),
-		QueueRejects: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "amqpemu_queue_rejects_total", Help: "Messages the clients of a generic queue rejected.",
-		}, queue),
 		EngineSettleFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amqpemu_engine_settle_failures_total", Help: "Acks, naks and terms the engine did not take (the message is redelivered after the ack timeout).",
 		}, []string{"op"}),
@@ -82,7 +51,7 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 		}, []string{"protocol", "condition"}),
 	}
 	for _, m := range []prometheus.Collector{c.MessagesIngested, c.Deliveries, c.Acks, c.Redeliveries, c.Rejects,
-		c.QueueDeliveries, c.QueueAcks, c.QueueRedeliveries, c.QueueRejects, c.EngineSettleFailures, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
+		c.Queues.Deliveries, c.Queues.Acks, c.Queues.Redeliveries, c.Queues.Rejects, c.EngineSettleFailures, c.AMQPConnections, c.STOMPConnections, c.ProtocolErrors} {
 		if err := reg.Register(m); err != nil {
 			return nil, err
 		}
@@ -94,5 +63,45 @@ func NewCounters(reg prometheus.Registerer) (*Counters, error) {
 func (c *Counters) ForgetGroup(id string) {
 	for _, v := range []*prometheus.CounterVec{c.Deliveries, c.Acks, c.Redeliveries, c.Rejects} {
 		v.DeleteLabelValues(id)
+	}
+}
+
+// Traffic counts, per group or queue: transfers to a client (Deliveries),
+// messages the client accepted (Acks), transfers of a message delivered
+// before (Redeliveries) and messages the client rejected (Rejects).
+type Traffic struct {
+	Deliveries   *prometheus.CounterVec
+	Acks         *prometheus.CounterVec
+	Redeliveries *prometheus.CounterVec
+	Rejects      *prometheus.CounterVec
+}
+
+// newTraffic names the four counters prefix+deliveries_total and so on,
+// labelled by label; of is what they count for, in their help.
+func newTraffic(prefix, label, of string) Traffic {
+	vec := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: prefix + name, Help: help}, []string{label})
+	}
+	return Traffic{
+		Deliveries:   vec("deliveries_total", "Messages transferred to clients of "+of+", redeliveries included."),
+		Acks:         vec("acks_total", "Messages the clients of "+of+" accepted."),
+		Redeliveries: vec("redeliveries_total", "Transfers of messages delivered from "+of+" before."),
+		Rejects:      vec("rejects_total", "Messages the clients of "+of+" rejected."),
+	}
+}
+
+func (t Traffic) delivered(label string, redelivered bool) {
+	t.Deliveries.WithLabelValues(label).Inc()
+	if redelivered {
+		t.Redeliveries.WithLabelValues(label).Inc()
+	}
+}
+
+func (t Traffic) settled(label string, out broker.Outcome) {
+	switch out {
+	case broker.Ack:
+		t.Acks.WithLabelValues(label).Inc()
+	case broker.Drop:
+		t.Rejects.WithLabelValues(label).Inc()
 	}
 }

@@ -12,39 +12,19 @@ func NewObserver(c *Counters) Observer { return Observer{c: c} }
 
 // Delivered counts a transfer to a client of a group.
 func (o Observer) Delivered(group string, redelivered bool) {
-	o.c.Deliveries.WithLabelValues(group).Inc()
-	if redelivered {
-		o.c.Redeliveries.WithLabelValues(group).Inc()
-	}
+	o.c.Traffic.delivered(group, redelivered)
 }
 
 // Settled counts a client's outcome.
-func (o Observer) Settled(group string, out broker.Outcome) {
-	switch out {
-	case broker.Ack:
-		o.c.Acks.WithLabelValues(group).Inc()
-	case broker.Drop:
-		o.c.Rejects.WithLabelValues(group).Inc()
-	}
-}
+func (o Observer) Settled(group string, out broker.Outcome) { o.c.Traffic.settled(group, out) }
 
 // QueueDelivered counts a transfer to a client of a generic queue.
 func (o Observer) QueueDelivered(address string, redelivered bool) {
-	o.c.QueueDeliveries.WithLabelValues(address).Inc()
-	if redelivered {
-		o.c.QueueRedeliveries.WithLabelValues(address).Inc()
-	}
+	o.c.Queues.delivered(address, redelivered)
 }
 
 // QueueSettled counts a generic queue client's outcome.
-func (o Observer) QueueSettled(address string, out broker.Outcome) {
-	switch out {
-	case broker.Ack:
-		o.c.QueueAcks.WithLabelValues(address).Inc()
-	case broker.Drop:
-		o.c.QueueRejects.WithLabelValues(address).Inc()
-	}
-}
+func (o Observer) QueueSettled(address string, out broker.Outcome) { o.c.Queues.settled(address, out) }
 
 // Ingested counts device messages stored, from any front end.
 func (o Observer) Ingested(n int) { o.c.MessagesIngested.Add(float64(n)) }

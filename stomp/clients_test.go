@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/interop"
 )
 
 // Interop with the STOMP 1.0 clients other consumers are written with: node's
@@ -19,13 +20,11 @@ import (
 // by testdata/clients/install.sh. Each is skipped when missing, but fails
 // under CI=true.
 
-func missingClient(t *testing.T, why string) {
+// missingClient skips t locally, or fails it under CI=true, for a client
+// that is not installed.
+func missingClient(t *testing.T, client string) {
 	t.Helper()
-	why += " (bash stomp/testdata/clients/install.sh installs it)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
+	interop.Require(t, client, "sudo bash stomp/testdata/clients/install.sh", false)
 }
 
 // interopClient is how to run one client's consumer script.
@@ -38,24 +37,24 @@ var interopClients = []interopClient{
 	{"node stomp-client", func(t *testing.T) []string {
 		node, err := exec.LookPath("node")
 		if err != nil {
-			missingClient(t, "node is not installed")
+			missingClient(t, "node")
 		}
 		if _, err := os.Stat(filepath.Join("testdata", "clients", "node_modules", "stomp-client", "package.json")); err != nil {
-			missingClient(t, "stomp-client is not installed in testdata/clients/node_modules")
+			missingClient(t, "node stomp-client (stomp/testdata/clients/node_modules)")
 		}
 		return []string{node, filepath.Join("testdata", "clients", "node_consumer.js")}
 	}},
 	{"perl Net::Stomp", func(t *testing.T) []string {
 		perl, err := exec.LookPath("perl")
 		if err != nil || exec.Command(perl, "-MNet::Stomp", "-e1").Run() != nil {
-			missingClient(t, "Perl's Net::Stomp is not installed (Debian: libnet-stomp-perl)")
+			missingClient(t, "Perl's Net::Stomp (Debian: libnet-stomp-perl)")
 		}
 		return []string{perl, filepath.Join("testdata", "clients", "perl_consumer.pl")}
 	}},
 	{"php PECL stomp", func(t *testing.T) []string {
 		php, err := exec.LookPath("php")
 		if err != nil || exec.Command(php, "-r", `exit(class_exists("Stomp") ? 0 : 1);`).Run() != nil {
-			missingClient(t, "php with the PECL stomp extension is not installed (Debian: php-cli php-stomp)")
+			missingClient(t, "php with the PECL stomp extension (Debian: php-cli php-stomp)")
 		}
 		return []string{php, filepath.Join("testdata", "clients", "php_consumer.php")}
 	}},

@@ -19,6 +19,7 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/interop"
 )
 
 // The access key the Azure SDK tests sign their tokens with, as the server
@@ -40,18 +41,11 @@ func startAzure(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	be := brokerbackend.New(b, brokerbackend.WithSASKeys(brokerbackend.SASKey{Name: azKeyName, Key: azKey}), brokerbackend.WithLogger(log))
-	srv := amqp.NewServer(amqp.Config{Backend: be, Logger: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		b.Close(ctx)
-	})
+	serve(t, b, amqp.Config{Backend: be, Logger: log}, ln)
 	return &env{b: b, addr: ln.Addr().String()}
 }
 
@@ -255,12 +249,8 @@ func azureNode(t *testing.T, pkg, script string) string {
 		t.Fatal(err)
 	}
 	_, errNode := exec.LookPath("node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil || errNode != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (run testdata/azure/install.sh)", pkg)
-		}
-		t.Skipf("%s not installed (run testdata/azure/install.sh)", pkg)
-	}
+	_, errPkg := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json"))
+	interop.Require(t, pkg, "bash testdata/azure/install.sh", errNode == nil && errPkg == nil)
 	return filepath.Join(dir, script)
 }
 

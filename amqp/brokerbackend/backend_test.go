@@ -46,11 +46,18 @@ func startWith(t testing.TB, bmod func(*broker.Config), opts ...func(*amqp.Confi
 	for _, o := range opts {
 		o(&cfg)
 	}
-	srv := amqp.NewServer(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	serve(t, b, cfg, ln)
+	return &env{b: b, addr: ln.Addr().String()}
+}
+
+// serve runs an AMQP server with cfg on ln until the test ends, then
+// closes it and b.
+func serve(t testing.TB, b *broker.Broker, cfg amqp.Config, ln net.Listener) {
+	srv := amqp.NewServer(cfg)
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -58,7 +65,6 @@ func startWith(t testing.TB, bmod func(*broker.Config), opts ...func(*amqp.Confi
 		srv.Shutdown(ctx)
 		b.Close(ctx)
 	})
-	return &env{b: b, addr: ln.Addr().String()}
 }
 
 func ctxT(t *testing.T) context.Context { return ctxB(t) }

@@ -2,17 +2,9 @@ package brokerbackend_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -25,6 +17,8 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/devtls"
+	"github.com/amqpemu/amqpemu/internal/interop"
 )
 
 // needUAMQP returns the python3-uamqp client script, or skips the test
@@ -35,13 +29,8 @@ func needUAMQP(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exec.Command("/usr/bin/python3", "-c", "import uamqp").Run() != nil {
-		const why = "python3-uamqp not installed (apt-get install python3-uamqp, or testdata/interop/install.sh)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
+	interop.Require(t, "python3-uamqp", "sudo bash testdata/interop/install.sh",
+		exec.Command("/usr/bin/python3", "-c", "import uamqp").Run() == nil)
 	return script
 }
 
@@ -56,46 +45,18 @@ func startTLS(t *testing.T) (b *broker.Broker, port, caFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, caPEM := testCert(t)
-	caFile = filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+	tlsMat, err := devtls.Ensure(t.TempDir(), nil) // a CA and a certificate for localhost and 127.0.0.1
+	if err != nil {
 		t.Fatal(err)
 	}
-	srv := amqp.NewServer(amqp.Config{Backend: brokerbackend.New(b), Logger: log, MaxMessageSize: uint64(b.MaxMessageSize())})
+	cert, caFile := tlsMat.Certificate, tlsMat.CAFile
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		b.Close(ctx)
-	})
+	serve(t, b, amqp.Config{Backend: brokerbackend.New(b), Logger: log, MaxMessageSize: uint64(b.MaxMessageSize())}, ln)
 	_, port, _ = net.SplitHostPort(ln.Addr().String())
 	return b, port, caFile
-}
-
-// testCert makes a self-signed certificate for localhost and 127.0.0.1.
-func testCert(t *testing.T) (tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // runUAMQP runs the client script and returns its success line.
