@@ -32,6 +32,13 @@ func (b *Broker) Healthy() bool {
 	return !b.isClosed() && e != nil && e.nc.IsConnected()
 }
 
+// connected is Healthy without the broker lock, for the publish paths
+// (callers there have checked that the broker is open).
+func (b *Broker) connected() bool {
+	e := b.e()
+	return e != nil && e.nc.IsConnected()
+}
+
 // unavailable marks err as the engine's absence when the connection is
 // down, so front ends answer "try again" rather than "internal error".
 func (b *Broker) unavailable(err error) error {

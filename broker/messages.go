@@ -45,7 +45,7 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 	if b.isClosed() {
 		return nil, ErrClosed
 	}
-	if !b.Healthy() {
+	if !b.connected() {
 		return nil, fmt.Errorf("%w: not connected to JetStream; try again", ErrUnavailable)
 	}
 	// Check the whole batch first: a bad message stores none of it.

@@ -22,7 +22,7 @@ func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if !b.Healthy() {
+	if !b.connected() {
 		return "", fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
 	}
 	e := b.e()

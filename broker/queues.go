@@ -144,7 +144,7 @@ func (b *Broker) PublishQueueAsync(address string, raw []byte, done func(error))
 	if err := b.checkSize(len(raw)); err != nil {
 		return err
 	}
-	if !b.Healthy() {
+	if !b.connected() {
 		return fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
 	}
 	if err := b.ensureQueue(address); err != nil {
