@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
 
@@ -460,13 +461,21 @@ func TestMemberGoneMidDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Put both messages where the dispatcher keeps what waits for credit.
-	batch, err := g.cons.Fetch(2)
+	cons, err := b.e().stream.Consumer(ctx, consumerName(DefaultGroupID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for msg := range batch.Messages() {
+		meta, ok := parseAckReply(msg.Reply())
+		if !ok {
+			t.Fatalf("reply %q not parsed", msg.Reply())
+		}
 		g.mu.Lock()
-		g.pending = append(g.pending, msg)
+		g.pending = append(g.pending, fetched{msg: &nats.Msg{Subject: msg.Subject(), Reply: msg.Reply(), Data: msg.Data(), Header: msg.Headers()}, meta: meta})
 		g.mu.Unlock()
 	}
 	if len(g.pending) != 2 {

@@ -2,22 +2,14 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
-
-// fetchWait bounds one pull request: it is also how long a stopping
-// dispatcher may take to notice.
-const fetchWait = time.Second
-
-// maxFetch caps one pull, as RabbitMQ caps queue credit.
-const maxFetch = 256
 
 // MemberInfo describes an online client of a group.
 type MemberInfo struct {
@@ -67,15 +59,17 @@ type dispatcher struct {
 	settleLog zerolog.Logger
 	rng       *rand.Rand
 
-	// Owned by run once it starts: the consumer handle and the engine
-	// connection it was made on.
-	cons jetstream.Consumer
-	eng  *engine
+	// nextSubject is where pull requests go: the consumer's MSG.NEXT API.
+	nextSubject string
+	// eng is the engine connection run subscribes on (pull.go); owned by run.
+	eng *engine
+	p   puller
 
-	mu       sync.Mutex
-	members  []*Member
-	credit   int             // sum of the members' credit
-	pending  []jetstream.Msg // fetched, waiting for a member with credit
+	mu      sync.Mutex
+	members []*Member
+	credit  int       // sum of the members' credit
+	pending []fetched // delivered by JetStream, waiting for a member with credit
+	asked
 	stopped  bool
 	consumed consumption // acknowledged by any member, departed ones included
 
@@ -101,7 +95,7 @@ type Member struct {
 
 // inflight is a message delivered to a member and not yet settled.
 type inflight struct {
-	msg     jetstream.Msg
+	msg     *nats.Msg
 	backlog bool // counts as backlog consumption when acknowledged
 }
 
@@ -143,15 +137,18 @@ func (b *Broker) runtime(ctx context.Context, name, label string) (*dispatcher, 
 		return g, nil
 	}
 	e := b.e()
-	cons, err := e.stream.Consumer(ctx, name)
-	if err != nil {
+	if _, err := e.stream.Consumer(ctx, name); err != nil {
 		return nil, b.unavailable(fmt.Errorf("consumer %s: %w", name, err))
 	}
 	gctx, cancel := context.WithCancel(context.Background())
 	log := b.log.With().Str("group", name).Logger()
-	g := &dispatcher{b: b, name: name, label: label, cons: cons, eng: e, log: log, settleLog: settleLog(log),
-		rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), wake: make(chan struct{}, 1),
-		ctx: gctx, cancel: cancel, done: make(chan struct{})}
+	g := &dispatcher{
+		b: b, name: name, label: label, log: log, settleLog: settleLog(log),
+		nextSubject: "$JS.API.CONSUMER.MSG.NEXT." + streamName + "." + name,
+		rng:         rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		wake:        make(chan struct{}, 1),
+		ctx:         gctx, cancel: cancel, done: make(chan struct{}),
+	}
 	b.runtimes[name] = g
 	go g.run()
 	return g, nil
@@ -174,144 +171,18 @@ func (b *Broker) stopRuntime(name string) {
 	}
 }
 
-// run pulls as many messages as the members have credit for and hands each
-// to one of them.
-func (g *dispatcher) run() {
-	defer close(g.done)
-	for g.ctx.Err() == nil {
-		want := g.wanted()
-		if want == 0 {
-			select {
-			case <-g.wake:
-			case <-g.ctx.Done():
-			}
-			continue
-		}
-		err := g.refresh()
-		if err == nil {
-			err = g.pull(want)
-		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && g.ctx.Err() == nil {
-			g.log.Warn().Err(err).Msg("pull failed")
-			select { // do not spin on a persistent error
-			case <-time.After(100 * time.Millisecond):
-			case <-g.ctx.Done():
-			}
-		}
-	}
-}
-
-// pull fetches up to want messages and dispatches them.
-func (g *dispatcher) pull(want int) error {
-	ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
-	defer cancel()
-	batch, err := g.cons.Fetch(want, jetstream.FetchContext(ctx))
-	if err != nil {
-		return err
-	}
-	g.dispatchFetched(batch.Messages())
-	return batch.Error()
-}
-
-// refresh moves the dispatcher to a new engine connection after the old
-// one was lost; messages members hold from the old one are redelivered by
-// JetStream after the ack timeout, since their acks cannot reach it.
-func (g *dispatcher) refresh() error {
-	e := g.b.e()
-	if e == g.eng {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(g.ctx, fetchWait)
-	defer cancel()
-	cons, err := e.stream.Consumer(ctx, g.name)
-	if err != nil {
-		return fmt.Errorf("consumer %s on the new engine connection: %w", g.name, err)
-	}
-	g.cons, g.eng = cons, e
-	return nil
-}
-
-// holdMax and holdWait bound how many messages, and for how long, the
-// dispatcher gathers while a backlog streams in.
-const (
-	holdMax  = 64
-	holdWait = time.Millisecond
-)
-
-// dispatchFetched dispatches a pull's messages. While the consumer reports
-// more messages pending (a backlog), it gathers up to holdMax of them so
-// each member gets its share in one go and its connection writes them in
-// one syscall; a message with nothing pending behind it (real-time
-// traffic) goes out at once. The first message of a batch says how many
-// follow, so metadata is read once per batch, not per message.
-func (g *dispatcher) dispatchFetched(in <-chan jetstream.Msg) {
-	held := make([]jetstream.Msg, 0, holdMax)
-	want := 1 // messages to gather before dispatching
-	timer := time.NewTimer(holdWait)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		var msg jetstream.Msg
-		var ok bool
-		if len(held) == 0 {
-			msg, ok = <-in
-		} else {
-			select {
-			case msg, ok = <-in:
-			case <-timer.C:
-				g.dispatch(held)
-				held = held[:0]
-				continue
-			}
-		}
-		if !ok {
-			break
-		}
-		held = append(held, msg)
-		if len(held) == 1 {
-			if want = min(holdMax, 1+pendingBehind(msg)); want > 1 {
-				timer.Reset(holdWait)
-			}
-		}
-		if len(held) >= want {
-			timer.Stop()
-			g.dispatch(held)
-			held = held[:0]
-		}
-	}
-	if len(held) > 0 {
-		g.dispatch(held)
-	}
-}
-
-// pendingBehind is how many messages the consumer has waiting behind msg.
-func pendingBehind(msg jetstream.Msg) int {
-	meta, err := msg.Metadata()
-	if err != nil {
-		return 0
-	}
-	return int(min(meta.NumPending, holdMax))
-}
-
-// wanted is how many messages to pull: the members' credit not covered by
-// messages already waiting.
-func (g *dispatcher) wanted() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return max(0, min(g.credit-len(g.pending), maxFetch))
-}
-
 // dispatch gives each message to a random member with credit, keeping the
 // rest pending. Each member gets its share in one call, so a front end can
 // write a backlog out in few syscalls.
-func (g *dispatcher) dispatch(msgs []jetstream.Msg) {
+func (g *dispatcher) dispatch(msgs []fetched) {
 	g.mu.Lock()
+	g.outstanding = max(0, g.outstanding-len(msgs))
 	if g.stopped {
 		g.mu.Unlock()
 		g.giveBack(msgs...)
 		return
 	}
-	var shares map[*Member][]jetstream.Msg
+	var shares map[*Member][]fetched
 	for _, msg := range msgs {
 		m := g.pick()
 		if m == nil {
@@ -319,7 +190,7 @@ func (g *dispatcher) dispatch(msgs []jetstream.Msg) {
 			continue
 		}
 		if shares == nil {
-			shares = make(map[*Member][]jetstream.Msg, len(g.members))
+			shares = make(map[*Member][]fetched, len(g.members))
 		}
 		shares[m] = append(shares[m], msg)
 	}
@@ -349,23 +220,18 @@ func (g *dispatcher) pick() *Member {
 }
 
 // deliver hands msgs to m, whose credit was already taken for them.
-func (g *dispatcher) deliver(m *Member, msgs []jetstream.Msg) {
-	ds := make([]Delivery, 0, len(msgs))
-	held := make([]inflight, 0, len(msgs))
-	for _, msg := range msgs {
-		meta, err := msg.Metadata()
-		if err != nil {
-			g.log.Error().Err(err).Msg("message without metadata")
-			g.tell(msg, Drop)
-			continue
-		}
-		ds = append(ds, Delivery{Token: meta.Sequence.Stream, Redelivered: meta.NumDelivered > 1})
-		held = append(held, inflight{msg: msg, backlog: meta.NumDelivered > 1 || time.Since(meta.Timestamp) > backlogAge})
-		d := &ds[len(ds)-1]
-		if isQueueSubject(msg.Subject()) {
-			d.Raw = msg.Data()
+func (g *dispatcher) deliver(m *Member, msgs []fetched) {
+	ds := make([]Delivery, len(msgs))
+	held := make([]inflight, len(msgs))
+	now := time.Now()
+	for i, f := range msgs {
+		redelivered := f.meta.Delivered > 1
+		ds[i] = Delivery{Token: f.meta.StreamSeq, Redelivered: redelivered}
+		held[i] = inflight{msg: f.msg, backlog: redelivered || now.Sub(f.meta.Stored) > backlogAge}
+		if isQueueSubject(f.msg.Subject) {
+			ds[i].Raw = f.msg.Data
 		} else {
-			d.Message = fromNATS(msg, meta.Timestamp)
+			ds[i].Message = g.b.fromNATS(f.msg, f.meta)
 		}
 	}
 	if !g.hold(m, ds, held) {
@@ -386,7 +252,7 @@ func (g *dispatcher) hold(m *Member, ds []Delivery, held []inflight) bool {
 	if m.gone {
 		g.mu.Unlock()
 		for _, f := range held {
-			g.giveBack(f.msg)
+			g.tell(f.msg, Requeue)
 		}
 		return false
 	}
@@ -420,7 +286,7 @@ func (m *Member) Credit(n int) {
 	}
 	m.credit += n
 	g.credit += n
-	var ready []jetstream.Msg
+	var ready []fetched
 	for len(g.pending) > 0 && m.credit > 0 {
 		ready = append(ready, g.pending[0])
 		g.pending = g.pending[1:]
@@ -431,10 +297,7 @@ func (m *Member) Credit(n int) {
 	if len(ready) > 0 {
 		g.deliver(m, ready)
 	}
-	select {
-	case g.wake <- struct{}{}:
-	default:
-	}
+	g.poke()
 }
 
 // Drain voids the member's remaining credit: called after Credit has
@@ -487,13 +350,13 @@ func (m *Member) Leave() {
 	}
 	back := m.inflight
 	m.inflight = nil
-	var orphans []jetstream.Msg
+	var orphans []fetched
 	if len(g.members) == 0 {
 		orphans, g.pending = g.pending, nil
 	}
 	g.mu.Unlock()
 	for _, f := range back {
-		g.giveBack(f.msg)
+		g.tell(f.msg, Requeue)
 	}
 	g.giveBack(orphans...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +22,7 @@ type engine struct {
 	groups jetstream.KeyValue
 	subs   jetstream.KeyValue
 	closed chan struct{} // closed by the connection's ClosedHandler
+	idBase uint64        // of the stream's message ids (messageIDOf)
 }
 
 // e is the current engine.
@@ -91,6 +93,10 @@ func (e *engine) attach(ctx context.Context, cfg Config) error {
 	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncTimeout(30*time.Second)); err != nil {
 		return err
 	}
+	base, err := e.storedIDBase(ctx)
+	if err != nil {
+		return fmt.Errorf("reading stream: %w", err)
+	}
 	e.stream, err = e.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:      streamName,
 		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>"},
@@ -98,11 +104,14 @@ func (e *engine) attach(ctx context.Context, cfg Config) error {
 		Storage:   jetstream.FileStorage,
 		Discard:   jetstream.DiscardOld,
 		MaxAge:    cfg.Retention,
-		// Nats-Msg-Id de-duplication keeps a re-sent ingest from doubling.
-		Duplicates: 2 * time.Minute,
+		Metadata:  map[string]string{idBaseKey: strconv.FormatUint(base, 10)},
 	})
 	if err != nil {
 		return fmt.Errorf("creating stream: %w", err)
+	}
+	// Read back: another node may have created the stream first.
+	if e.idBase, err = strconv.ParseUint(e.stream.CachedInfo().Config.Metadata[idBaseKey], 10, 64); err != nil {
+		return fmt.Errorf("stream %s: metadata %s: %w", streamName, idBaseKey, err)
 	}
 	if e.groups, err = e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: groupsBucket, Storage: jetstream.FileStorage}); err != nil {
 		return fmt.Errorf("creating groups bucket: %w", err)
@@ -111,6 +120,25 @@ func (e *engine) attach(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("creating subscriptions bucket: %w", err)
 	}
 	return nil
+}
+
+// idBaseKey is the stream metadata holding the base of its message ids.
+const idBaseKey = "amqpemu-message-id-base"
+
+// storedIDBase is the stream's message id base, or a new one for a stream
+// that does not exist yet or has none (made by a version without it).
+func (e *engine) storedIDBase(ctx context.Context) (uint64, error) {
+	s, err := e.js.Stream(ctx, streamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return newIDBase(), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if base, err := strconv.ParseUint(s.CachedInfo().Config.Metadata[idBaseKey], 10, 64); err == nil {
+		return base, nil
+	}
+	return newIDBase(), nil
 }
 
 // supervise replaces the engine connection whenever NATS closes it, until

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -34,9 +35,12 @@ type DeviceMessage struct {
 // kind, product and device are in the subject, and the generate time
 // defaults to the stream's store time. Every header costs allocations when
 // a message is read back, so only what differs from the default is stored.
+// The message id is derived from the stream sequence (messageIDOf) unless
+// the publisher chose one.
 const (
 	hdrTopic        = "Amqpemu-Topic"
 	hdrGenerateTime = "Amqpemu-Generate-Time"
+	hdrMessageID    = "Amqpemu-Message-Id"
 )
 
 // Publish stores device messages; each is acknowledged by JetStream (written
@@ -57,19 +61,22 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 		}
 		norm[i] = m
 	}
-	ids := make([]string, 0, len(msgs))
+	e := b.e()
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for i, m := range norm {
-		f, err := b.e().js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
+		f, err := e.js.PublishMsgAsync(b.toNATS(m))
 		if err != nil {
 			return nil, b.unavailable(fmt.Errorf("message %d: %w", i, err))
 		}
 		futures = append(futures, f)
-		ids = append(ids, m.MessageID)
 	}
+	ids := make([]string, len(msgs))
 	for i, f := range futures {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			if ids[i] = norm[i].MessageID; ids[i] == "" {
+				ids[i] = e.messageIDOf(ack.Sequence)
+			}
 		case err := <-f.Err():
 			return nil, b.unavailable(fmt.Errorf("message %d not stored: %w", i, err))
 		case <-ctx.Done():
@@ -102,25 +109,30 @@ func (b *Broker) normalize(m DeviceMessage) (DeviceMessage, error) {
 	if err := b.checkSize(len(m.Payload)); err != nil {
 		return m, err
 	}
-	if m.MessageID == "" {
-		m.MessageID = newMessageID()
-	} else if err := checkMessageID(m.MessageID); err != nil {
-		return m, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+	if m.MessageID != "" {
+		if err := checkMessageID(m.MessageID); err != nil {
+			return m, fmt.Errorf("%w: %w", ErrInvalidMessage, err)
+		}
 	}
 	return m, nil
 }
 
 func defaultTopic(pk, dn string) string { return "/" + pk + "/" + dn + "/user/update" }
 
-// newMessageID returns a 19-digit decimal id like the vendor's.
-func newMessageID() string {
+// messageIDOf is the id of the message at stream sequence seq: 19 decimal
+// digits like the vendor's, stable across redeliveries, and different for
+// every stream the store ever had (idBase is drawn when it is created).
+// Deriving it spares every message a header, which costs allocations and
+// CPU each time it is read back.
+func (e *engine) messageIDOf(seq uint64) string {
+	return strconv.FormatUint(1e18+(e.idBase+seq)%9e18, 10)
+}
+
+// newIDBase draws a stream's idBase.
+func newIDBase() uint64 {
 	var b [8]byte
 	rand.Read(b[:])
-	n := uint64(0)
-	for _, c := range b {
-		n = n<<8 | uint64(c)
-	}
-	return strconv.FormatUint(1e18+n%(9e18), 10)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // subjectToken escapes a name into one subject token: '.' and '%' would
@@ -162,23 +174,37 @@ func (b *Broker) toNATS(m DeviceMessage) *nats.Msg {
 	if !m.GenerateTime.IsZero() {
 		msg.Header.Set(hdrGenerateTime, strconv.FormatInt(m.GenerateTime.UnixMilli(), 10))
 	}
+	if m.MessageID != "" {
+		msg.Header.Set(hdrMessageID, m.MessageID)
+	}
 	return msg
 }
 
-// fromNATS rebuilds the device message stored in msg at time stored.
-func fromNATS(msg jetstream.Msg, stored time.Time) DeviceMessage {
-	m := DeviceMessage{Payload: msg.Data(), GenerateTime: stored}
+// fromNATS rebuilds the device message JetStream delivered in msg.
+func (b *Broker) fromNATS(msg *nats.Msg, meta ackMeta) DeviceMessage {
+	m := DeviceMessage{Payload: msg.Data, GenerateTime: meta.Stored}
 	// <root>.<kind>.<pk>.<dn>: escaped tokens hold no '.'.
-	if parts := strings.SplitN(msg.Subject(), ".", 4); len(parts) == 4 {
-		m.Kind, m.ProductKey, m.DeviceName = parts[1], unescapeToken(parts[2]), unescapeToken(parts[3])
+	_, rest, _ := strings.Cut(msg.Subject, ".")
+	m.Kind, rest, _ = strings.Cut(rest, ".")
+	pk, dn, _ := strings.Cut(rest, ".")
+	m.ProductKey, m.DeviceName = unescapeToken(pk), unescapeToken(dn)
+	if h := msg.Header; h != nil { // most messages have none
+		m.MessageID = h.Get(hdrMessageID)
+		if m.MessageID == "" {
+			m.MessageID = h.Get(jetstream.MsgIDHeader) // how older versions stored it
+		}
+		m.Topic = h.Get(hdrTopic)
+		if gt := h.Get(hdrGenerateTime); gt != "" {
+			if ms, err := strconv.ParseInt(gt, 10, 64); err == nil {
+				m.GenerateTime = time.UnixMilli(ms)
+			}
+		}
 	}
-	h := msg.Headers()
-	m.MessageID = h.Get(jetstream.MsgIDHeader)
-	if m.Topic = h.Get(hdrTopic); m.Topic == "" {
+	if m.MessageID == "" {
+		m.MessageID = b.e().messageIDOf(meta.StreamSeq)
+	}
+	if m.Topic == "" {
 		m.Topic = defaultTopic(m.ProductKey, m.DeviceName)
-	}
-	if gt, err := strconv.ParseInt(h.Get(hdrGenerateTime), 10, 64); err == nil {
-		m.GenerateTime = time.UnixMilli(gt)
 	}
 	return m
 }

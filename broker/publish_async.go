@@ -16,22 +16,22 @@ type pubWait struct {
 
 // PublishAsync stores a device message without blocking the caller: done is
 // called (from the broker's ack goroutine) once JetStream has stored it, or
-// with the error. It returns the message id, or an error for a bad message.
-func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) (string, error) {
+// with the error. It returns an error for a bad message.
+func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) error {
 	m, err := b.normalize(m)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if !b.connected() {
-		return "", fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
+		return fmt.Errorf("%w: not connected to JetStream", ErrUnavailable)
 	}
 	e := b.e()
-	f, err := e.js.PublishMsgAsync(b.toNATS(m), jetstream.WithMsgID(m.MessageID))
+	f, err := e.js.PublishMsgAsync(b.toNATS(m))
 	if err != nil {
-		return "", b.unavailable(err)
+		return b.unavailable(err)
 	}
 	b.awaitAck(e, f, true, done)
-	return m.MessageID, nil
+	return nil
 }
 
 func (b *Broker) awaitAck(e *engine, f jetstream.PubAckFuture, device bool, done func(error)) {
@@ -83,8 +83,8 @@ func (b *Broker) settlePublish(w pubWait) {
 		default:
 		}
 		// The acknowledgement may have been lost with the connection: the
-		// sender is told it failed and may resend (ingest de-duplicates
-		// device messages by id).
+		// sender is told it failed and may resend (at least once: the
+		// message may have been stored).
 		w.done(fmt.Errorf("%w: connection lost before the message was acknowledged", ErrUnavailable))
 	}
 }

@@ -111,7 +111,7 @@ func TestIngestCounted(t *testing.T) {
 	b := openBroker(t, t.TempDir(), func(c *Config) { c.Observer = obs })
 	publish(t, b, "pk", 2)
 	done := make(chan error, 1)
-	if _, err := b.PublishAsync(DeviceMessage{ProductKey: "pk", DeviceName: "d"}, func(err error) { done <- err }); err != nil {
+	if err := b.PublishAsync(DeviceMessage{ProductKey: "pk", DeviceName: "d"}, func(err error) { done <- err }); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {

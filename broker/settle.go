@@ -3,7 +3,7 @@ package broker
 import (
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
 
@@ -21,21 +21,29 @@ func settleLog(log zerolog.Logger) zerolog.Logger {
 	return log.Sample(&zerolog.BurstSampler{Burst: 5, Period: time.Second})
 }
 
-// tell hands msg's outcome to JetStream and checks that it was sent.
-func (g *dispatcher) tell(msg jetstream.Msg, o Outcome) {
-	op, err := "ack", error(nil)
+// JetStream's acknowledgements, published to a delivery's reply subject.
+var (
+	ackBody  = []byte("+ACK")
+	nakBody  = []byte("-NAK")
+	termBody = []byte("+TERM")
+)
+
+// tell hands msg's outcome to JetStream, on the current engine connection
+// (any connection of the account may acknowledge), and checks that it was
+// sent.
+func (g *dispatcher) tell(msg *nats.Msg, o Outcome) {
+	op, body := "ack", ackBody
 	switch o {
-	case Ack:
-		err = msg.Ack()
 	case Requeue:
-		op, err = "nak", msg.Nak()
+		op, body = "nak", nakBody
 	case Drop:
-		op, err = "term", msg.Term()
+		op, body = "term", termBody
 	}
+	err := g.b.e().nc.Publish(msg.Reply, body)
 	if err == nil {
 		return
 	}
-	g.settleLog.Warn().Err(err).Str("op", op).Str("subject", msg.Subject()).
+	g.settleLog.Warn().Err(err).Str("op", op).Str("subject", msg.Subject).
 		Msg("the engine did not take a settlement; the message is redelivered after the ack timeout")
 	if eo, ok := g.b.cfg.Observer.(EngineObserver); ok {
 		eo.EngineSettleFailed(op)
@@ -43,8 +51,8 @@ func (g *dispatcher) tell(msg jetstream.Msg, o Outcome) {
 }
 
 // giveBack hands messages back to the engine for redelivery.
-func (g *dispatcher) giveBack(msgs ...jetstream.Msg) {
-	for _, msg := range msgs {
-		g.tell(msg, Requeue)
+func (g *dispatcher) giveBack(fs ...fetched) {
+	for _, f := range fs {
+		g.tell(f.msg, Requeue)
 	}
 }

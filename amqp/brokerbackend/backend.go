@@ -305,7 +305,7 @@ func (p *topicProducer) Publish(msg []byte, format uint32, done func(amqp.Outcom
 		done(rejected(frames.ErrCondDecodeError, err))
 		return
 	}
-	_, err = p.b.PublishAsync(broker.DeviceMessage{ProductKey: p.pk, DeviceName: p.dn, Kind: p.kind, Topic: p.topic, Payload: payload},
+	err = p.b.PublishAsync(broker.DeviceMessage{ProductKey: p.pk, DeviceName: p.dn, Kind: p.kind, Topic: p.topic, Payload: payload},
 		func(err error) { done(outcomeOf(err)) })
 	if err != nil {
 		done(outcomeOf(err))

@@ -1,0 +1,291 @@
+package broker
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Pulling: each dispatcher keeps one subscription on an inbox of the engine
+// connection and asks JetStream (the pull consumer's MSG.NEXT API) for as
+// many messages as its members have credit for. JetStream delivers them to
+// the inbox, where the subscription's callback dispatches them: no fetch
+// goroutine, channel or timer per message, as nats.go's Fetch has.
+
+// fetchWait is how long one pull request waits for messages; it is also
+// how long a stopping dispatcher may take to notice.
+const fetchWait = time.Second
+
+// maxFetch caps one pull request, as RabbitMQ caps queue credit.
+const maxFetch = 256
+
+// askFloor is the least top-up asked for while requests are outstanding,
+// so credit trickling in does not become a request per message.
+const askFloor = 16
+
+// statusGrace is how long after a request expires its status may take to
+// arrive before the dispatcher counts the request as over anyway.
+const statusGrace = time.Second
+
+// fetched is a message JetStream delivered and the metadata of its reply
+// subject.
+type fetched struct {
+	msg  *nats.Msg
+	meta ackMeta
+}
+
+// puller is the dispatcher's subscription, owned by run, and what its
+// callback gathers.
+type puller struct {
+	sub    *nats.Subscription // on the engine connection g.eng
+	inbox  string
+	gather gatherer
+}
+
+// asked is the state of the dispatcher's pull requests, guarded by its mu.
+type asked struct {
+	outstanding int       // asked of JetStream, neither delivered nor expired
+	lastAsk     time.Time // when the last request went out
+	pause       time.Time // no request before this (after a refusal)
+}
+
+// run asks JetStream for as many messages as the members have credit for;
+// the subscription's callback (onMsg) dispatches what arrives.
+func (g *dispatcher) run() {
+	defer close(g.done)
+	defer g.unsubscribe()
+	idle := time.NewTimer(time.Hour)
+	defer idle.Stop()
+	for g.ctx.Err() == nil {
+		if err := g.refresh(); err != nil {
+			g.log.Warn().Err(err).Msg("pull failed")
+			g.sleep(100 * time.Millisecond)
+			continue
+		}
+		n, wait := g.toAsk()
+		if n > 0 {
+			if err := g.ask(n); err != nil && g.ctx.Err() == nil {
+				g.log.Warn().Err(err).Msg("pull request failed")
+				g.forget(n)
+				g.sleep(100 * time.Millisecond)
+			}
+			continue
+		}
+		idle.Reset(wait)
+		select {
+		case <-g.wake:
+		case <-idle.C:
+		case <-g.ctx.Done():
+		}
+		idle.Stop()
+	}
+}
+
+func (g *dispatcher) sleep(d time.Duration) {
+	select {
+	case <-time.After(d):
+	case <-g.ctx.Done():
+	}
+}
+
+// toAsk is how many messages to ask for now (0: none), and otherwise how
+// long to wait before looking again if nothing wakes the dispatcher.
+func (g *dispatcher) toAsk() (int, time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	if g.outstanding > 0 && now.Sub(g.lastAsk) > fetchWait+statusGrace {
+		g.outstanding = 0 // their statuses were lost (a dropped connection): the requests are over
+	}
+	if now.Before(g.pause) {
+		return 0, g.pause.Sub(now)
+	}
+	missing := g.credit - len(g.pending) - g.outstanding
+	if missing <= 0 || (g.outstanding > 0 && missing < askFloor) {
+		if g.outstanding > 0 {
+			return 0, g.lastAsk.Add(fetchWait + statusGrace).Sub(now)
+		}
+		return 0, time.Hour
+	}
+	n := min(missing, maxFetch)
+	g.outstanding += n
+	g.lastAsk = now
+	return n, 0
+}
+
+// forget takes back n asked messages whose request did not go out.
+func (g *dispatcher) forget(n int) {
+	g.mu.Lock()
+	g.outstanding = max(0, g.outstanding-n)
+	g.mu.Unlock()
+}
+
+// ask sends a pull request for n messages, answered on the inbox.
+func (g *dispatcher) ask(n int) error {
+	body := make([]byte, 0, 48)
+	body = append(body, `{"batch":`...)
+	body = strconv.AppendInt(body, int64(n), 10)
+	body = append(body, `,"expires":`...)
+	body = strconv.AppendInt(body, int64(fetchWait), 10)
+	body = append(body, '}')
+	return g.eng.nc.PublishRequest(g.nextSubject, g.p.inbox, body)
+}
+
+// refresh subscribes on the current engine connection: at the start, and
+// after the old connection was lost. Messages members hold from the old
+// one are redelivered by JetStream after the ack timeout unless their acks,
+// sent on the new connection, reach it first.
+func (g *dispatcher) refresh() error {
+	e := g.b.e()
+	if e == g.eng && g.p.sub != nil {
+		return nil
+	}
+	g.unsubscribe()
+	inbox := e.nc.NewInbox()
+	sub, err := e.nc.Subscribe(inbox, g.onMsg)
+	if err != nil {
+		return fmt.Errorf("consumer %s: subscribing to its inbox: %w", g.name, err)
+	}
+	// What arrives is bounded by what was asked for (credit), not by
+	// nats.go's default limits, which large messages would exceed.
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		sub.Unsubscribe()
+		return err
+	}
+	g.mu.Lock()
+	g.outstanding = 0
+	g.mu.Unlock()
+	g.eng, g.p.sub, g.p.inbox = e, sub, inbox
+	return nil
+}
+
+func (g *dispatcher) unsubscribe() {
+	if g.p.sub != nil {
+		g.p.sub.Unsubscribe()
+		g.p.sub = nil
+	}
+}
+
+// onMsg takes what JetStream sends to the inbox: a message, or the status
+// of a pull request. It runs on the subscription's goroutine, one at a time.
+func (g *dispatcher) onMsg(msg *nats.Msg) {
+	if msg.Reply == "" && len(msg.Data) == 0 && msg.Header.Get(statusHeader) != "" {
+		g.p.gather.flush(g)
+		g.onStatus(msg)
+		return
+	}
+	meta, ok := parseAckReply(msg.Reply)
+	if !ok {
+		g.settleLog.Error().Str("subject", msg.Subject).Str("reply", msg.Reply).Msg("a message on the inbox that is not a JetStream delivery")
+		return
+	}
+	g.p.gather.add(g, fetched{msg: msg, meta: meta})
+}
+
+// Status lines nats-server sends to a pull request's inbox (headers).
+const (
+	statusHeader      = "Status"
+	descriptionHeader = "Description"
+	pendingMsgsHeader = "Nats-Pending-Messages"
+	statusHeartbeat   = "100"
+)
+
+// onStatus accounts for a request that ended (expired, or refused): what
+// it did not deliver is no longer outstanding.
+func (g *dispatcher) onStatus(msg *nats.Msg) {
+	code := msg.Header.Get(statusHeader)
+	if code == statusHeartbeat {
+		return
+	}
+	g.mu.Lock()
+	if left, err := strconv.Atoi(msg.Header.Get(pendingMsgsHeader)); err == nil {
+		g.outstanding = max(0, g.outstanding-left)
+	} else {
+		// Leadership change, consumer deleted, or a refusal: every
+		// request is void.
+		g.outstanding = 0
+	}
+	refused := code != "404" && code != "408"
+	if refused { // do not ask again at once
+		g.pause = time.Now().Add(100 * time.Millisecond)
+	}
+	g.mu.Unlock()
+	if refused {
+		g.settleLog.Warn().Str("status", code).Str("description", msg.Header.Get(descriptionHeader)).Msg("pull request refused")
+	}
+	g.poke()
+}
+
+// poke wakes the dispatcher's loop.
+func (g *dispatcher) poke() {
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// holdMax and holdWait bound how many messages, and for how long, the
+// dispatcher gathers while a backlog streams in.
+const (
+	holdMax  = 64
+	holdWait = time.Millisecond
+)
+
+// gatherer collects a backlog's messages as they arrive, so each member gets
+// its share in one go and its connection writes them in one syscall; a
+// message with nothing pending behind it (real-time traffic) goes out at
+// once. The first message of a batch says how many follow.
+type gatherer struct {
+	mu    sync.Mutex
+	held  []fetched
+	want  int
+	timer *time.Timer
+}
+
+func (t *gatherer) add(g *dispatcher, f fetched) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.held = append(t.held, f)
+	if len(t.held) == 1 {
+		t.want = min(holdMax, 1+int(min(f.meta.Pending, holdMax)))
+		if t.want > 1 {
+			t.arm(g)
+		}
+	}
+	if len(t.held) >= t.want {
+		t.flushLocked(g)
+	}
+}
+
+// arm starts the timer that dispatches what is held if the rest is slow
+// to come (JetStream stops at the consumer's ack-pending limit).
+func (t *gatherer) arm(g *dispatcher) {
+	if t.timer == nil {
+		t.timer = time.AfterFunc(holdWait, func() { t.flush(g) })
+		return
+	}
+	t.timer.Reset(holdWait)
+}
+
+func (t *gatherer) flush(g *dispatcher) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.flushLocked(g)
+}
+
+// flushLocked dispatches what is held. It runs with t.mu held, so batches
+// are dispatched in the order they arrived.
+func (t *gatherer) flushLocked(g *dispatcher) {
+	if t.timer != nil {
+		t.timer.Stop()
+	}
+	if len(t.held) == 0 {
+		return
+	}
+	g.dispatch(t.held)
+	clear(t.held)
+	t.held = t.held[:0]
+}
