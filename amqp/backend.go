@@ -117,9 +117,13 @@ type Deliverer interface {
 
 // Consumer is the backend side of a link on which the server sends.
 type Consumer interface {
-	// Credit grants n more deliveries. With drain, the backend delivers what it
-	// has now (up to all it was granted) and then calls Drained.
-	Credit(n uint32, drain bool)
+	// Flow tells the backend how many deliveries the link may have had in
+	// all, counted from the attach: the transfers it has sent plus the
+	// credit it can use. The backend delivers up to that limit, never
+	// more; a lower limit than before takes credit back. With drain, the
+	// backend delivers what it has now, up to the limit, and then calls
+	// Drained; the rest of the credit is void.
+	Flow(limit uint64, drain bool)
 	// Settle reports the client's outcome for deliveries of this consumer.
 	Settle(ids []uint64, o Outcome)
 	// Close detaches the link: the backend takes back every delivery of this

@@ -2,7 +2,6 @@ package amqp
 
 import (
 	"encoding/binary"
-	"math"
 
 	"github.com/rs/zerolog"
 
@@ -30,7 +29,8 @@ type link struct {
 	drain         bool
 	drainAsked    bool
 	drainDone     bool       // the backend answered the drain
-	granted       uint32     // asked of the backend and not yet delivered
+	sent          uint64     // transfers begun since the attach
+	told          uint64     // the limit last told to the backend (Consumer.Flow)
 	queue         []Delivery // received from the backend, not yet sent
 	qhead         int
 	sentBytes     int    // of queue[qhead], when the session window cut it
@@ -135,10 +135,6 @@ func linkCredit(rcvCount, rcvCredit, sndCount uint32) uint32 {
 	return rcvCredit - inFlight
 }
 
-// maxBackendGrant caps one grant handed to the backend: link credit goes up
-// to 2^32-1, more than any backend holds or counts in an int32.
-const maxBackendGrant = math.MaxInt32
-
 // fillFlow adds the link's state to a flow frame.
 func (l *link) fillFlow(f *frames.Flow) {
 	h := l.handle
@@ -155,31 +151,33 @@ func (l *link) fillFlow(f *frames.Flow) {
 	f.DeliveryCount, f.LinkCredit = &dc, &cr
 }
 
-// requestMore asks the backend for deliveries up to the link credit, capped by
-// the prefetch, in batches so the backend is not called for every message.
+// requestMore tells the backend how far the link can take deliveries: what
+// it sent plus its credit, capped by the prefetch. The backend owns the
+// count of what it delivered; the link tells it a new limit only when the
+// room it had is down to half, so the backend is not called per message,
+// or when the peer took credit back.
 func (l *link) requestMore() {
-	want := min(l.credit, l.c.cfg.ConsumerPrefetch)
-	have := uint32(len(l.queue)-l.qhead) + l.granted
-	if have >= want || (have > 0 && have > want/2) {
+	want := uint64(min(l.credit, l.c.cfg.ConsumerPrefetch))
+	limit := l.sent + want
+	room := int64(l.told) - int64(l.sent) // what the backend may still send
+	if limit == l.told || (limit > l.told && room > 0 && uint64(room) > want/2) {
 		return
 	}
-	n := want - have
-	l.granted += n
-	l.consumer.Credit(n, false)
+	l.told = limit
+	l.consumer.Flow(limit, false)
 }
 
 // enqueue takes a backend delivery.
 func (l *link) enqueue(d Delivery) {
-	if l.granted > 0 {
-		l.granted--
-	}
 	l.queue = append(l.queue, d)
 	l.c.markReady(l)
 }
 
 // drained records the backend's answer to a drain request.
 func (l *link) drained() {
-	l.granted = 0
+	if !l.drainAsked {
+		return // a drain the peer has since called off
+	}
 	l.drainDone = true
 	l.c.markReady(l)
 }
@@ -218,9 +216,8 @@ func (l *link) continueDrain() {
 	empty := l.qhead == len(l.queue)
 	if l.credit > 0 && empty && !l.drainAsked {
 		l.drainAsked = true
-		n := min(l.credit, maxBackendGrant)
-		l.granted = uint32(min(uint64(l.granted)+uint64(n), math.MaxUint32))
-		l.consumer.Credit(n, true)
+		l.told = l.sent + uint64(l.credit)
+		l.consumer.Flow(l.told, true)
 		return
 	}
 	if l.credit == 0 || (empty && l.drainDone) {
@@ -228,6 +225,10 @@ func (l *link) continueDrain() {
 		l.credit = 0
 		l.s.sendFlow(l)
 		l.drain, l.drainAsked, l.drainDone = false, false, false
+		if l.told != l.sent { // no credit is left: nor may the backend send more
+			l.told = l.sent
+			l.consumer.Flow(l.sent, false)
+		}
 	}
 }
 
@@ -255,6 +256,7 @@ func (l *link) sendHead() {
 		s.nextDeliveryID++
 		l.credit--
 		l.deliveryCount++
+		l.sent++
 		l.nextTag++
 	}
 	settled := l.sndSettleMode == frames.SndSettled

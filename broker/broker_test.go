@@ -583,3 +583,48 @@ func TestDefaultGroupFollowsSubscription(t *testing.T) {
 	waitBacklog(t, b, DefaultGroupID, 3)
 	waitBacklog(t, b, g.ID, 0) // without a subscription the group selects nothing
 }
+
+// drainInbox is an inbox that also records Drained, in order with the
+// deliveries.
+type drainInbox struct {
+	inbox
+	drained chan int // how many deliveries had come when Drained was called
+}
+
+func (d drainInbox) Drained() { d.drained <- len(d.inbox) }
+
+// TestDrainDeliversWhatJetStreamHas: a drain delivers what the stream holds
+// for the group at once (not only what the dispatcher had fetched), up to
+// the limit, then ends; the rest of the credit is void.
+func TestDrainDeliversWhatJetStreamHas(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	publish(t, b, "pk1", 3)
+	in := drainInbox{inbox: make(inbox, 100), drained: make(chan int, 1)}
+	m, err := b.Join(ctxT(t), DefaultGroupID, MemberInfo{ClientID: t.Name()}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Flow(5) // as an AMQP link does when a flow both grants credit and drains
+	m.Drain(5)
+	select {
+	case n := <-in.drained:
+		if n != 3 {
+			t.Fatalf("drained after %d deliveries, want the 3 available", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no Drained within 10s")
+	}
+	publish(t, b, "pk1", 1)
+	for range 3 {
+		m.Settle(in.next(t).Token, Ack)
+	}
+	in.none(t) // the credit left after the drain is void
+	m.Drain(5) // the one new message, then the end
+	if n := <-in.drained; n != 1 {
+		t.Fatalf("second drain: %d deliveries, want 1", n)
+	}
+	m.Drain(7) // nothing left: it ends with none
+	if n := <-in.drained; n != 1 {
+		t.Fatalf("drain of an empty group delivered %d", n-1)
+	}
+}

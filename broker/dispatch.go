@@ -31,6 +31,13 @@ type Receiver interface {
 	Deliver(d Delivery) bool
 }
 
+// DrainReceiver is a Receiver whose front end drains (AMQP): Member.Drain
+// ends with a call to Drained, after every delivery made before it.
+type DrainReceiver interface {
+	Receiver
+	Drained()
+}
+
 // BatchReceiver is a Receiver that also takes several deliveries at once:
 // what the dispatcher holds for it arrives together, so a front end can
 // write a backlog out in a few syscalls instead of one per message.
@@ -86,11 +93,17 @@ type Member struct {
 	Since time.Time
 	recv  Receiver
 
-	// Guarded by g.mu.
-	credit   int
-	inflight map[uint64]inflight
-	gone     bool
-	consumed consumption
+	// Guarded by g.mu. The broker alone owns the member's credit: front
+	// ends say how far it may go (Flow, Credit) and the dispatcher
+	// delivers up to that.
+	limit      uint64 // deliveries it may have had in all, since it joined
+	taken      uint64 // deliveries picked for it
+	credit     int    // limit - taken, at least 0
+	delivering int    // picked, not yet handed to its Receiver
+	draining   bool   // Drain asked; Drained not yet called
+	inflight   map[uint64]inflight
+	gone       bool
+	consumed   consumption
 }
 
 // inflight is a message delivered to a member and not yet settled.
@@ -200,6 +213,52 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 	}
 }
 
+// servePending hands what waits for credit to the members that have some,
+// then ends the drains that are complete. Run calls it when woken.
+func (g *dispatcher) servePending() {
+	g.mu.Lock()
+	var shares map[*Member][]fetched
+	for len(g.pending) > 0 {
+		m := g.pick()
+		if m == nil {
+			break
+		}
+		if shares == nil {
+			shares = make(map[*Member][]fetched)
+		}
+		shares[m] = append(shares[m], g.pending[0])
+		g.pending[0] = fetched{}
+		g.pending = g.pending[1:]
+	}
+	g.mu.Unlock()
+	for m, share := range shares {
+		g.deliver(m, share)
+	}
+	g.endDrains()
+}
+
+// endDrains calls Drained for each draining member that has nothing more
+// coming: no credit left, or nothing waiting and nothing on its way to it.
+// Its remaining credit is void.
+func (g *dispatcher) endDrains() {
+	g.mu.Lock()
+	var done []*Member
+	for _, m := range g.members {
+		if m.draining && m.delivering == 0 && (m.credit == 0 || (len(g.pending) == 0 && !g.probing())) {
+			m.draining = false
+			m.limit = m.taken
+			m.setCredit(0)
+			done = append(done, m)
+		}
+	}
+	g.mu.Unlock()
+	for _, m := range done {
+		if dr, ok := m.recv.(DrainReceiver); ok {
+			dr.Drained()
+		}
+	}
+}
+
 // pick chooses a member with credit at random. g.mu is held.
 func (g *dispatcher) pick() *Member {
 	n := 0
@@ -214,9 +273,17 @@ func (g *dispatcher) pick() *Member {
 	}
 	if chosen != nil {
 		chosen.credit--
+		chosen.taken++
+		chosen.delivering++
 		g.credit--
 	}
 	return chosen
+}
+
+// setCredit sets m's credit, keeping the group's sum. g.mu is held.
+func (m *Member) setCredit(n int) {
+	m.g.credit += n - m.credit
+	m.credit = n
 }
 
 // deliver hands msgs to m, whose credit was already taken for them.
@@ -240,8 +307,15 @@ func (g *dispatcher) deliver(m *Member, msgs []fetched) {
 	for _, d := range ds {
 		g.observeDelivered(d.Redelivered)
 	}
-	if !deliverAll(m.recv, ds) {
+	ok := deliverAll(m.recv, ds)
+	g.mu.Lock()
+	m.delivering -= len(ds)
+	drainWaits := m.draining && m.delivering == 0
+	g.mu.Unlock()
+	if !ok {
 		m.Leave()
+	} else if drainWaits {
+		g.poke() // the drain may end now
 	}
 }
 
@@ -276,39 +350,54 @@ func deliverAll(r Receiver, ds []Delivery) bool {
 	return true
 }
 
-// Credit grants the member n more deliveries.
+// Flow sets how many deliveries the member may have had in all, counted
+// from when it joined: what its front end has taken plus the room it has
+// (for an AMQP link, the transfers it sent plus its usable credit). The
+// dispatcher delivers up to it, from its own goroutine; a lower limit
+// than before takes credit back. Flow ends a drain in progress.
+func (m *Member) Flow(limit uint64) { m.flow(limit, false) }
+
+// Drain is Flow for a drain: what is available now (waiting in the
+// dispatcher, or in JetStream at once) is delivered up to the limit, then
+// the rest of the credit is void and the DrainReceiver is told.
+func (m *Member) Drain(limit uint64) { m.flow(limit, true) }
+
+// Credit grants n more deliveries beyond the current limit, for front
+// ends that count acknowledgements rather than deliveries (STOMP).
 func (m *Member) Credit(n int) {
+	if n <= 0 {
+		return
+	}
+	m.g.mu.Lock()
+	limit := m.limit + uint64(n)
+	m.g.mu.Unlock()
+	m.flow(limit, false)
+}
+
+func (m *Member) flow(limit uint64, drain bool) {
 	g := m.g
 	g.mu.Lock()
-	if m.gone || n <= 0 {
+	if m.gone {
 		g.mu.Unlock()
 		return
 	}
-	m.credit += n
-	g.credit += n
-	var ready []fetched
-	for len(g.pending) > 0 && m.credit > 0 {
-		ready = append(ready, g.pending[0])
-		g.pending = g.pending[1:]
-		m.credit--
-		g.credit--
+	m.limit = limit
+	credit := 0
+	if limit > m.taken {
+		credit = int(min(limit-m.taken, maxCredit))
+	}
+	m.setCredit(credit)
+	m.draining = drain
+	if drain {
+		g.probe(credit)
 	}
 	g.mu.Unlock()
-	if len(ready) > 0 {
-		g.deliver(m, ready)
-	}
 	g.poke()
 }
 
-// Drain voids the member's remaining credit: called after Credit has
-// delivered what was waiting, it ends an AMQP drain.
-func (m *Member) Drain() {
-	g := m.g
-	g.mu.Lock()
-	g.credit -= m.credit
-	m.credit = 0
-	g.mu.Unlock()
-}
+// maxCredit caps a member's credit: AMQP credit goes up to 2^32-1, more
+// than the broker could hold.
+const maxCredit = 1 << 30
 
 // Settle reports the member's outcome for a delivery. Only Ack acknowledges
 // the message to JetStream.
@@ -340,8 +429,8 @@ func (m *Member) Leave() {
 		return
 	}
 	m.gone = true
-	g.credit -= m.credit
-	m.credit = 0
+	m.draining = false
+	m.setCredit(0)
 	for i, x := range g.members {
 		if x == m {
 			g.members = append(g.members[:i], g.members[i+1:]...)

@@ -50,6 +50,13 @@ type asked struct {
 	outstanding int       // asked of JetStream, neither delivered nor expired
 	lastAsk     time.Time // when the last request went out
 	pause       time.Time // no request before this (after a refusal)
+
+	// A drain probe: a no-wait request for what JetStream has at once.
+	// It is answered on the inbox, after what JetStream sent before it:
+	// 404 No Messages, or a message with nothing pending behind it, says
+	// that everything available has come, and drains may end.
+	probeWant int       // to ask for
+	probeSent time.Time // zero when no probe is out
 }
 
 // run asks JetStream for as many messages as the members have credit for;
@@ -65,9 +72,17 @@ func (g *dispatcher) run() {
 			g.sleep(100 * time.Millisecond)
 			continue
 		}
+		g.servePending()
+		if n := g.toProbe(); n > 0 {
+			if err := g.ask(n, true); err != nil && g.ctx.Err() == nil {
+				g.log.Warn().Err(err).Msg("drain probe failed")
+				g.probeAnswered()
+			}
+			continue
+		}
 		n, wait := g.toAsk()
 		if n > 0 {
-			if err := g.ask(n); err != nil && g.ctx.Err() == nil {
+			if err := g.ask(n, false); err != nil && g.ctx.Err() == nil {
 				g.log.Warn().Err(err).Msg("pull request failed")
 				g.forget(n)
 				g.sleep(100 * time.Millisecond)
@@ -100,12 +115,19 @@ func (g *dispatcher) toAsk() (int, time.Duration) {
 	if g.outstanding > 0 && now.Sub(g.lastAsk) > fetchWait+statusGrace {
 		g.outstanding = 0 // their statuses were lost (a dropped connection): the requests are over
 	}
+	if !g.probeSent.IsZero() && now.Sub(g.probeSent) > statusGrace {
+		g.probeSent = time.Time{} // its answer was lost
+		g.poke()
+	}
 	if now.Before(g.pause) {
 		return 0, g.pause.Sub(now)
 	}
 	missing := g.credit - len(g.pending) - g.outstanding
 	if missing <= 0 || (g.outstanding > 0 && missing < askFloor) {
-		if g.outstanding > 0 {
+		switch {
+		case !g.probeSent.IsZero():
+			return 0, g.probeSent.Add(statusGrace).Sub(now)
+		case g.outstanding > 0:
 			return 0, g.lastAsk.Add(fetchWait + statusGrace).Sub(now)
 		}
 		return 0, time.Hour
@@ -123,15 +145,56 @@ func (g *dispatcher) forget(n int) {
 	g.mu.Unlock()
 }
 
-// ask sends a pull request for n messages, answered on the inbox.
-func (g *dispatcher) ask(n int) error {
+// ask sends a pull request for n messages: one that waits up to fetchWait
+// for them, or with noWait one answered at once.
+func (g *dispatcher) ask(n int, noWait bool) error {
 	body := make([]byte, 0, 48)
 	body = append(body, `{"batch":`...)
 	body = strconv.AppendInt(body, int64(n), 10)
-	body = append(body, `,"expires":`...)
-	body = strconv.AppendInt(body, int64(fetchWait), 10)
-	body = append(body, '}')
+	if noWait {
+		body = append(body, `,"no_wait":true}`...)
+	} else {
+		body = append(body, `,"expires":`...)
+		body = strconv.AppendInt(body, int64(fetchWait), 10)
+		body = append(body, '}')
+	}
 	return g.eng.nc.PublishRequest(g.nextSubject, g.p.inbox, body)
+}
+
+// probe asks for a drain probe of up to n messages. g.mu is held.
+func (g *dispatcher) probe(n int) {
+	if n > 0 && g.probeSent.IsZero() {
+		g.probeWant = max(g.probeWant, n)
+	}
+}
+
+// probing reports whether a drain probe is wanted or out. g.mu is held.
+func (g *dispatcher) probing() bool { return g.probeWant > 0 || !g.probeSent.IsZero() }
+
+// toProbe is the size of the drain probe to send now, if any. The probe
+// is not counted as outstanding (its answer does not say how much of it
+// came): what it brings beyond the credit waits in pending.
+func (g *dispatcher) toProbe() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := min(g.probeWant, maxFetch)
+	if n == 0 || !g.probeSent.IsZero() {
+		return 0
+	}
+	g.probeWant = 0
+	g.probeSent = time.Now()
+	return n
+}
+
+// probeAnswered ends the probe out, if any: drains may end.
+func (g *dispatcher) probeAnswered() {
+	g.mu.Lock()
+	out := !g.probeSent.IsZero()
+	g.probeSent = time.Time{}
+	g.mu.Unlock()
+	if out {
+		g.poke()
+	}
 }
 
 // refresh subscribes on the current engine connection: at the start, and
@@ -145,21 +208,31 @@ func (g *dispatcher) refresh() error {
 	}
 	g.unsubscribe()
 	inbox := e.nc.NewInbox()
-	sub, err := e.nc.Subscribe(inbox, g.onMsg)
+	sub, err := subscribe(e.nc, inbox, g.onMsg)
 	if err != nil {
 		return fmt.Errorf("consumer %s: subscribing to its inbox: %w", g.name, err)
 	}
-	// What arrives is bounded by what was asked for (credit), not by
-	// nats.go's default limits, which large messages would exceed.
-	if err := sub.SetPendingLimits(-1, -1); err != nil {
-		sub.Unsubscribe()
-		return err
-	}
 	g.mu.Lock()
 	g.outstanding = 0
+	g.probeSent = time.Time{}
 	g.mu.Unlock()
 	g.eng, g.p.sub, g.p.inbox = e, sub, inbox
 	return nil
+}
+
+// subscribe subscribes cb to subject. What arrives is bounded by what was
+// asked for (credit), not by nats.go's default limits, which large
+// messages would exceed.
+func subscribe(nc *nats.Conn, subject string, cb nats.MsgHandler) (*nats.Subscription, error) {
+	sub, err := nc.Subscribe(subject, cb)
+	if err != nil {
+		return nil, err
+	}
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		sub.Unsubscribe()
+		return nil, err
+	}
+	return sub, nil
 }
 
 func (g *dispatcher) unsubscribe() {
@@ -183,6 +256,10 @@ func (g *dispatcher) onMsg(msg *nats.Msg) {
 		return
 	}
 	g.p.gather.add(g, fetched{msg: msg, meta: meta})
+	if meta.Pending == 0 { // nothing more is available now: a probe has its answer
+		g.p.gather.flush(g)
+		g.probeAnswered()
+	}
 }
 
 // Status lines nats-server sends to a pull request's inbox (headers).
@@ -191,13 +268,18 @@ const (
 	descriptionHeader = "Description"
 	pendingMsgsHeader = "Nats-Pending-Messages"
 	statusHeartbeat   = "100"
+	statusNoMessages  = "404"
 )
 
 // onStatus accounts for a request that ended (expired, or refused): what
 // it did not deliver is no longer outstanding.
 func (g *dispatcher) onStatus(msg *nats.Msg) {
 	code := msg.Header.Get(statusHeader)
-	if code == statusHeartbeat {
+	switch code {
+	case statusHeartbeat:
+		return
+	case statusNoMessages: // only a no-wait request, a drain probe, gets it
+		g.probeAnswered()
 		return
 	}
 	g.mu.Lock()
@@ -208,7 +290,7 @@ func (g *dispatcher) onStatus(msg *nats.Msg) {
 		// request is void.
 		g.outstanding = 0
 	}
-	refused := code != "404" && code != "408"
+	refused := code != "408"
 	if refused { // do not ask again at once
 		g.pause = time.Now().Add(100 * time.Millisecond)
 	}

@@ -163,7 +163,7 @@ func (w *writer) settleAuto() {
 			sub.member.Settle(acks[i].token, broker.Ack)
 			n++
 		}
-		sub.member.Credit(n) // may queue deliveries at once: no lock is held
+		sub.member.Credit(n)
 	}
 	clear(acks)
 	w.autoAcks = acks[:0]

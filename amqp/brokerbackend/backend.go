@@ -241,14 +241,18 @@ func toAMQP(d broker.Delivery) amqp.Delivery {
 	return amqp.Delivery{ID: d.Token, Message: msg}
 }
 
-func (c *consumer) Credit(n uint32, drain bool) {
-	c.m.Credit(int(n))
+// Flow hands the link's limit to the broker, which owns the member's
+// credit and ends a drain itself (Drained).
+func (c *consumer) Flow(limit uint64, drain bool) {
 	if drain {
-		// Credit delivered what was waiting; the rest of the grant is void.
-		c.m.Drain()
-		c.out.Drained()
+		c.m.Drain(limit)
+		return
 	}
+	c.m.Flow(limit)
 }
+
+// Drained passes the broker's end of a drain to the link.
+func (c *consumer) Drained() { c.out.Drained() }
 
 func (c *consumer) Settle(ids []uint64, o amqp.Outcome) {
 	outcome := broker.Ack

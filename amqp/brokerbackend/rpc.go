@@ -116,7 +116,8 @@ type replyLink struct {
 	out  amqp.Deliverer
 
 	mu      sync.Mutex
-	credit  uint32          // granted by the server, not yet used; guarded by mu
+	credit  uint64          // limit - sent; guarded by mu
+	sent    uint64          // answers delivered; guarded by mu
 	pending []amqp.Delivery // answers waiting for credit; guarded by mu
 	nextID  atomic.Uint64   // delivery references (answers are never taken back)
 	closed  bool            // guarded by mu
@@ -138,6 +139,7 @@ func (l *replyLink) flushLocked() {
 		d := l.pending[0]
 		l.pending = l.pending[1:]
 		l.credit--
+		l.sent++
 		if !l.out.Deliver(d) {
 			l.closed = true
 			return
@@ -145,9 +147,12 @@ func (l *replyLink) flushLocked() {
 	}
 }
 
-func (l *replyLink) Credit(n uint32, drain bool) {
+func (l *replyLink) Flow(limit uint64, drain bool) {
 	l.mu.Lock()
-	l.credit += n
+	l.credit = 0
+	if limit > l.sent {
+		l.credit = limit - l.sent
+	}
 	l.flushLocked()
 	if drain {
 		l.credit = 0

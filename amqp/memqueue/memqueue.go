@@ -49,7 +49,9 @@ type consumer struct {
 	b        *Backend
 	q        *queue
 	out      amqp.Deliverer
-	credit   uint32
+	credit   uint64 // limit - delivered
+	limit    uint64 // the link's, from Flow
+	sent     uint64 // deliveries made to the link
 	inflight map[uint64]*message
 	closed   bool
 }
@@ -168,6 +170,7 @@ func (b *Backend) dispatch(q *queue) {
 			continue
 		}
 		c.credit--
+		c.sent++
 		c.inflight[m.id] = m
 		b.stats.Delivered++
 		if m.delivered {
@@ -177,14 +180,17 @@ func (b *Backend) dispatch(q *queue) {
 	}
 }
 
-func (c *consumer) Credit(n uint32, drain bool) {
+func (c *consumer) Flow(limit uint64, drain bool) {
 	b := c.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if c.closed {
 		return
 	}
-	c.credit += n
+	c.limit, c.credit = limit, 0
+	if limit > c.sent {
+		c.credit = limit - c.sent
+	}
 	b.dispatch(c.q)
 	if drain {
 		c.credit = 0

@@ -66,11 +66,11 @@ func TestDeliversOnlyWithinCredit(t *testing.T) {
 	b := New()
 	publish(t, b, "q", "a", "b", "c")
 	c, s := consume(t, b, "q")
-	c.Credit(2, false)
+	c.Flow(2, false)
 	if len(s.got) != 2 || string(s.got[0].Message) != "a" || string(s.got[1].Message) != "b" {
 		t.Fatalf("got %v", s.got)
 	}
-	c.Credit(1, true) // drain: delivers what it has, then Drained
+	c.Flow(4, true) // drain: delivers what it has, then Drained
 	if len(s.got) != 3 || s.drained != 1 {
 		t.Fatalf("after drain: %d deliveries, drained %d", len(s.got), s.drained)
 	}
@@ -84,14 +84,14 @@ func TestOutcomes(t *testing.T) {
 	b := New()
 	publish(t, b, "q", "a", "b", "c")
 	c, s := consume(t, b, "q")
-	c.Credit(3, false)
+	c.Flow(3, false)
 	c.Settle([]uint64{s.got[0].ID}, amqp.Outcome{Kind: amqp.Accepted})
 	c.Settle([]uint64{s.got[1].ID}, amqp.Outcome{Kind: amqp.Rejected})
 	c.Settle([]uint64{s.got[2].ID}, amqp.Outcome{Kind: amqp.Released})
 	if w, u := b.Depth("q"); w != 1 || u != 0 {
 		t.Fatalf("depth %d/%d, want the released message waiting", w, u)
 	}
-	c.Credit(1, false)
+	c.Flow(4, false)
 	if len(s.got) != 4 || string(s.got[3].Message) != "c" {
 		t.Fatalf("released message not redelivered: %v", s.got)
 	}
@@ -105,9 +105,9 @@ func TestCloseHandsBackUnsettled(t *testing.T) {
 	b := New()
 	publish(t, b, "q", "a", "b")
 	c1, s1 := consume(t, b, "q")
-	c1.Credit(2, false)
+	c1.Flow(2, false)
 	c2, s2 := consume(t, b, "q")
-	c2.Credit(5, false)
+	c2.Flow(5, false)
 	if len(s1.got) != 2 || len(s2.got) != 0 {
 		t.Fatalf("deliveries %d/%d", len(s1.got), len(s2.got))
 	}
@@ -120,7 +120,7 @@ func TestCloseHandsBackUnsettled(t *testing.T) {
 func TestRefusedDeliveryStaysQueued(t *testing.T) {
 	b := New()
 	c, s := consume(t, b, "q")
-	c.Credit(1, false)
+	c.Flow(1, false)
 	s.gone = true
 	publish(t, b, "q", "a")
 	if w, _ := b.Depth("q"); w != 1 {
@@ -135,7 +135,7 @@ func TestRandomAmongConsumersWithCredit(t *testing.T) {
 	var sinks []*sink
 	for range 4 {
 		c, s := consume(t, b, "q")
-		c.Credit(10000, false)
+		c.Flow(10000, false)
 		sinks = append(sinks, s)
 	}
 	_, idle := consume(t, b, "q") // no credit: must get nothing
