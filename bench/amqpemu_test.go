@@ -160,24 +160,33 @@ func setupAmqpemu(tb testing.TB, n int) *amqpemuEnv {
 // attachReceivers opens the scenario's 8 go-amqp receivers (one connection
 // each, credit 200) on source.
 func attachReceivers(tb testing.TB, ctx context.Context, addr, source string) []*goamqp.Receiver {
+	tb.Helper()
 	var out []*goamqp.Receiver
 	for range consumers {
-		conn, err := goamqp.Dial(ctx, "amqp://"+addr, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { conn.Close() })
-		sess, err := conn.NewSession(ctx, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		rcv, err := sess.NewReceiver(ctx, source, &goamqp.ReceiverOptions{Credit: prefetch})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, rcv)
+		out = append(out, attachReceiver(tb, ctx, addr, source, prefetch))
 	}
 	return out
+}
+
+// attachReceiver opens a connection to addr with one session and one
+// go-amqp receiver on source, with credit; the connection is closed at the
+// end of the test.
+func attachReceiver(tb testing.TB, ctx context.Context, addr, source string, credit int32) *goamqp.Receiver {
+	tb.Helper()
+	conn, err := goamqp.Dial(ctx, "amqp://"+addr, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	sess, err := conn.NewSession(ctx, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rcv, err := sess.NewReceiver(ctx, source, &goamqp.ReceiverOptions{Credit: credit})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rcv
 }
 
 // drain receives and accepts n messages on the 8 receivers.

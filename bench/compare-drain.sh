@@ -5,6 +5,10 @@
 #
 #   bench/compare-drain.sh [COUNT]     # default COUNT=3; output also in $OUT
 #
+# N (default 200000) is the drains' message count, IDLE (10000) the idle
+# connections held, FANOUT_N (N/10) the fan-out's messages per group, so the
+# fan-out makes as many deliveries (10 groups × FANOUT_N) as a drain of N.
+#
 # Needs Debian's rabbitmq-server package for the RabbitMQ part (skipped
 # otherwise).
 set -euo pipefail
@@ -12,6 +16,8 @@ cd "$(dirname "$0")/.."
 
 COUNT=${1:-3}
 N=${N:-200000}
+FANOUT_N=${FANOUT_N:-$((N / 10))}
+IDLE=${IDLE:-10000}
 OUT=${OUT:-/tmp/amqpemu-drain-compare-$(date +%Y%m%d-%H%M%S).txt}
 
 run() {
@@ -51,14 +57,23 @@ trap 'kill $WATCH 2>/dev/null' EXIT
 	# of its own, only the server process's CPU per message counted
 	# (srv-cpu-µs/msg), and the server's memory per idle AMQP connection.
 	run go test -run '^$' -bench '^Benchmark(ServerProcessDrain|NATSServerProcessDrain)$' -benchtime "${N}x" -count "$COUNT" ./bench
-	run go test -run '^$' -bench '^BenchmarkIdleConnectionMemory$' -benchtime "${IDLE:-10000}x" -count 1 -timeout 30m ./bench
+	# Fan-out (10 groups on one product, one receiver each; msgs/s counts
+	# deliveries) right after the single-group drains, one receiver and eight:
+	# issue 9's ratio is fan-out msgs/s over single-group msgs/s of this session.
+	run go test -run '^$' -bench '^BenchmarkServerProcessDrainOneReceiver$' -benchtime "${N}x" -count "$COUNT" ./bench
+	run go test -run '^$' -bench '^BenchmarkFanoutDrain$' -benchtime "${FANOUT_N}x" -count "$COUNT" -timeout 30m ./bench
+	run go test -run '^$' -bench '^BenchmarkIdleConnectionMemory$' -benchtime "${IDLE}x" -count 1 -timeout 30m ./bench
 
 	if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
 		trap 'bench/rabbitmq.sh stop' EXIT
 		eval "$(bench/rabbitmq.sh start)"
-		echo "# RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) at $AMQPEMU_RABBITMQ_URL"
-		run env AMQPEMU_RABBITMQ_URL="$AMQPEMU_RABBITMQ_URL" \
+		echo "# RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) at $AMQPEMU_RABBITMQ_URL, beam.smp pid $AMQPEMU_RABBITMQ_PID"
+		# srv-cpu-µs/msg and srv-rss-MiB are the beam.smp process's. The idle
+		# connections run last: the node keeps the memory they took.
+		run env AMQPEMU_RABBITMQ_URL="$AMQPEMU_RABBITMQ_URL" AMQPEMU_RABBITMQ_PID="$AMQPEMU_RABBITMQ_PID" \
 			go test -run '^$' -bench '^BenchmarkRabbitMQDrain$' -benchtime "${N}x" -count "$COUNT" ./bench
+		run env AMQPEMU_RABBITMQ_URL="$AMQPEMU_RABBITMQ_URL" AMQPEMU_RABBITMQ_PID="$AMQPEMU_RABBITMQ_PID" \
+			go test -run '^$' -bench '^BenchmarkRabbitMQIdleConnectionMemory$' -benchtime "${IDLE}x" -count 1 -timeout 30m ./bench
 	else
 		echo "# RabbitMQ skipped: apt-get install rabbitmq-server"
 	fi

@@ -37,10 +37,11 @@ func selfCPU() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// report adds cores-busy (CPU seconds used machine-wide per second) and
-// cores-steal to b's metrics.
-func (m cpuMeter) report(b *testing.B) {
-	b.ReportMetric((selfCPU()-m.self)*1e6/float64(b.N), "cpu-µs/op")
+// report adds this process's CPU per unit (cpu-µs/<unit>, over n units)
+// and cores-busy (CPU seconds used machine-wide per second) and cores-steal
+// to b's metrics.
+func (m cpuMeter) report(b *testing.B, n int, unit string) {
+	b.ReportMetric((selfCPU()-m.self)*1e6/float64(n), "cpu-µs/"+unit)
 	busy, stl, ok := readProcStat()
 	if !ok || !m.ok {
 		return
@@ -77,16 +78,24 @@ func readProcStat() (busy, steal float64, ok bool) {
 // timeDrain times drain (b.N messages) alone and reports msgs/s and the CPU
 // figures: the set-up before it and the checks after it are not timed.
 func timeDrain(b *testing.B, drain func(n int) error) {
+	timeDeliveries(b, b.N, "op", func() error { return drain(b.N) })
+}
+
+// timeDeliveries times drain, which makes n deliveries, and reports msgs/s
+// as deliveries per second and this process's CPU per delivery as
+// cpu-µs/<unit>. It is timeDrain for benchmarks whose b.N is not the number
+// of deliveries (a fan-out delivers each message once per group).
+func timeDeliveries(b *testing.B, n int, unit string, drain func() error) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.StartTimer()
 	cpu := startCPUMeter()
 	start := time.Now()
-	if err := drain(b.N); err != nil {
+	if err := drain(); err != nil {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	cpu.report(b)
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
+	cpu.report(b, n, unit)
 }

@@ -21,6 +21,8 @@ import (
 
 	goamqp "github.com/Azure/go-amqp"
 	"github.com/nats-io/nats.go"
+
+	"github.com/amqpemu/amqpemu/broker"
 )
 
 // The server-process figures of issue 9: the server runs in a process of
@@ -28,16 +30,25 @@ import (
 // time (user + system, /proc/PID/stat) and resident memory
 // (/proc/PID/status) count, so no client cost can hide in them.
 
-// serverProc is a server running in its own process.
+// proc is a process whose CPU time and memory are read from /proc/PID: a
+// server this benchmark started (serverProc) or one it was pointed at (the
+// RabbitMQ node of bench/rabbitmq.sh).
+type proc struct {
+	pid int
+}
+
+// serverProc is a server running in its own process, started by the
+// benchmark.
 type serverProc struct {
+	proc
 	cmd   *exec.Cmd
 	addrs map[string]string // listener name → address
 }
 
 // cpuSeconds is the process's CPU time so far (utime + stime).
-func (p *serverProc) cpuSeconds(tb testing.TB) float64 {
+func (p proc) cpuSeconds(tb testing.TB) float64 {
 	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,9 +61,9 @@ func (p *serverProc) cpuSeconds(tb testing.TB) float64 {
 }
 
 // rssKB is the process's resident memory, in KiB.
-func (p *serverProc) rssKB(tb testing.TB) float64 {
+func (p proc) rssKB(tb testing.TB) float64 {
 	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -64,6 +75,14 @@ func (p *serverProc) rssKB(tb testing.TB) float64 {
 	}
 	tb.Fatal("no VmRSS")
 	return 0
+}
+
+// reportServer adds the server-process figures of a drain to b: CPU per
+// delivery since cpuBefore (srv-cpu-µs/msg, over n deliveries) and resident
+// memory now (srv-rss-MiB).
+func (p proc) reportServer(b *testing.B, cpuBefore float64, n int) {
+	b.ReportMetric((p.cpuSeconds(b)-cpuBefore)*1e6/float64(n), "srv-cpu-µs/msg")
+	b.ReportMetric(p.rssKB(b)/1024, "srv-rss-MiB")
 }
 
 var (
@@ -130,6 +149,7 @@ func startAmqpemuProcIn(tb testing.TB, dir string, extra ...string) *serverProc 
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
+	p.pid = p.cmd.Process.Pid
 	tb.Cleanup(func() {
 		if profDir != "" { // a clean stop writes the profiles
 			p.stop(tb)
@@ -193,6 +213,7 @@ func startNATSProc(tb testing.TB) (*serverProc, string) {
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
+	p.pid = p.cmd.Process.Pid
 	tb.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
 	listening := regexp.MustCompile(`Listening for client connections on (\S+)`)
 	url := make(chan string, 1)
@@ -213,9 +234,46 @@ func startNATSProc(tb testing.TB) (*serverProc, string) {
 	}
 }
 
-// preloadHTTP stores n device messages through the HTTP API, 1000 per
-// request, so the pre-load costs the server little next to the drain (the
-// server-side profile covers both).
+// apiCall sends in (JSON, unless nil) to amqpemu's REST API at httpAddr and
+// decodes the answer into out (unless nil), failing unless its status is
+// want.
+func apiCall(tb testing.TB, httpAddr, method, path string, in any, want int, out any) {
+	tb.Helper()
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, "http://"+httpAddr+path, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if resp.StatusCode != want {
+		tb.Fatalf("%s %s: %s (want %d): %s", method, path, resp.Status, want, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			tb.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+// preloadHTTP stores n device messages of product pk1 through the HTTP
+// API, 1000 per request, so the pre-load costs the server little next to
+// the drain.
 func preloadHTTP(tb testing.TB, httpAddr string, n int) {
 	tb.Helper()
 	payload := strings.Repeat("x", payloadSize)
@@ -225,15 +283,28 @@ func preloadHTTP(tb testing.TB, httpAddr string, n int) {
 		for j := range msgs {
 			msgs[j] = map[string]string{"productKey": "pk1", "deviceName": "dev1", "payload": payload}
 		}
-		body, _ := json.Marshal(msgs)
-		resp, err := http.Post("http://"+httpAddr+"/api/v1/messages", "application/json", bytes.NewReader(body))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			tb.Fatalf("pre-load: %s", resp.Status)
+		apiCall(tb, httpAddr, http.MethodPost, "/api/v1/messages", msgs, http.StatusAccepted, nil)
+	}
+}
+
+// checkAccumulation waits (up to 10 s, untimed) until each group's
+// accumulation, as GET /api/v1/groups/{id}/status reports it, is want: 0
+// after a drain means every delivery was accepted and its ack reached
+// JetStream.
+func checkAccumulation(tb testing.TB, httpAddr string, want int, ids ...string) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range ids {
+		for {
+			var st struct{ Accumulation int }
+			apiCall(tb, httpAddr, http.MethodGet, "/api/v1/groups/"+id+"/status", nil, http.StatusOK, &st)
+			if st.Accumulation == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("group %s has an accumulation of %d, want %d", id, st.Accumulation, want)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }
@@ -245,6 +316,17 @@ func preloadHTTP(tb testing.TB, httpAddr string, n int) {
 // the pre-load and the drain, so a profile of it (AMQPEMU_BENCH_PROFILE)
 // shows the drain alone.
 func BenchmarkServerProcessDrain(b *testing.B) {
+	serverProcessDrain(b, consumers)
+}
+
+// BenchmarkServerProcessDrainOneReceiver is BenchmarkServerProcessDrain
+// with a single receiver (one connection, credit 200): one group as
+// BenchmarkFanoutDrain consumes each of its ten.
+func BenchmarkServerProcessDrainOneReceiver(b *testing.B) {
+	serverProcessDrain(b, 1)
+}
+
+func serverProcessDrain(b *testing.B, receivers int) {
 	b.StopTimer()
 	dir := b.TempDir()
 	loader := startAmqpemuProcIn(b, dir)
@@ -253,11 +335,14 @@ func BenchmarkServerProcessDrain(b *testing.B) {
 	p := startAmqpemuProcIn(b, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	e := &amqpemuEnv{receivers: attachReceivers(b, ctx, p.addrs["amqp"], "")}
+	e := &amqpemuEnv{}
+	for range receivers {
+		e.receivers = append(e.receivers, attachReceiver(b, ctx, p.addrs["amqp"], "", prefetch))
+	}
 	before := p.cpuSeconds(b)
 	timeDrain(b, e.drain)
-	b.ReportMetric((p.cpuSeconds(b)-before)*1e6/float64(b.N), "srv-cpu-µs/msg")
-	b.ReportMetric(p.rssKB(b)/1024, "srv-rss-MiB")
+	p.reportServer(b, before, b.N)
+	checkAccumulation(b, p.addrs["http"], 0, broker.DefaultGroupID)
 }
 
 // BenchmarkNATSServerProcessDrain is the engine alone, measured the same

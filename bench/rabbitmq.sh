@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Runs a throw-away RabbitMQ node on loopback for BenchmarkRabbitMQDrain.
+# Runs a throw-away RabbitMQ node on loopback for the RabbitMQ benchmarks
+# (BenchmarkRabbitMQDrain, BenchmarkRabbitMQIdleConnectionMemory).
 #
-#   bench/rabbitmq.sh start   # prints: export AMQPEMU_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:PORT/
+#   eval "$(bench/rabbitmq.sh start)"
+#             # prints: export AMQPEMU_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:PORT/
+#             #         export AMQPEMU_RABBITMQ_PID=PID   (the node's beam.smp)
 #   bench/rabbitmq.sh stop    # stops the node and its epmd, removes its files
 #   bench/rabbitmq.sh status
 #
@@ -11,6 +14,8 @@
 # listener is bound to 127.0.0.1: AMQP (RABBITMQ_NODE_PORT), Erlang
 # distribution (RABBITMQ_DIST_PORT), epmd (ERL_EPMD_ADDRESS/ERL_EPMD_PORT) and
 # the CLI tools' distribution ports. The management plugin is disabled.
+# The node gets the hard limit of open files (ulimit -Hn) as its soft limit,
+# so it can hold 10,000 connections where the hard limit allows.
 set -euo pipefail
 
 STATE=${AMQPEMU_RABBITMQ_STATE:-/tmp/amqpemu-rabbitmq.env}
@@ -57,6 +62,16 @@ env_for_node() {
 
 ctl() { "$RMQ_BIN/rabbitmqctl" -n "$NODE" "$@"; }
 
+# exports: the lines to eval, once the node is up. The pid (of beam.smp) is
+# the one the node wrote to RABBITMQ_PID_FILE.
+exports() {
+	local pid
+	pid=$(cat "$BASE/rabbit.pid" 2>/dev/null) || die "no pid file $BASE/rabbit.pid"
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = beam.smp ] || die "pid $pid in $BASE/rabbit.pid is not a running beam.smp"
+	echo "export AMQPEMU_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$PORT/"
+	echo "export AMQPEMU_RABBITMQ_PID=$pid"
+}
+
 start() {
 	[ -x "$RMQ_BIN/rabbitmq-server" ] || die "rabbitmq-server is not installed (apt-get install rabbitmq-server)"
 	if [ -f "$STATE" ]; then
@@ -64,7 +79,7 @@ start() {
 		. "$STATE"
 		env_for_node
 		if ctl status >/dev/null 2>&1; then
-			echo "export AMQPEMU_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$PORT/"
+			exports
 			return
 		fi
 		die "$STATE exists but its node $NODE does not answer; run: $0 stop"
@@ -92,7 +107,7 @@ start() {
 	EOF
 	env_for_node
 	# Detached, holding none of our descriptors (so $(rabbitmq.sh start) returns).
-	(cd "$BASE" && exec setsid "$RMQ_BIN/rabbitmq-server") >"$BASE/log/stdout.log" 2>&1 </dev/null &
+	(cd "$BASE" && ulimit -n "$(ulimit -Hn)" && exec setsid "$RMQ_BIN/rabbitmq-server") >"$BASE/log/stdout.log" 2>&1 </dev/null &
 	for _ in $(seq 1 120); do
 		if ctl status >/dev/null 2>&1; then
 			ctl await_startup >/dev/null
@@ -102,7 +117,7 @@ start() {
 				stop
 				die "a listener was not on loopback; stopped"
 			fi
-			echo "export AMQPEMU_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$PORT/"
+			exports
 			return
 		fi
 		sleep 1
