@@ -1,7 +1,6 @@
 package amqp
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -26,8 +25,9 @@ type inFrame struct {
 }
 
 // conn is one client connection. Goroutines: serve (the owner of all
-// connection, session and link state), readLoop (the only socket reader) and
-// writeLoop (the only socket writer after the handshake).
+// connection, session and link state), readLoop (the only socket reader)
+// and, while there is output, one writeOut goroutine (see writer.go). Lock
+// order: wmu is the only mutex; the mailbox's is never held with it.
 type conn struct {
 	srv       *Server
 	cfg       *Config
@@ -53,23 +53,42 @@ type conn struct {
 	ready         []*link    // sending links that may have something to send
 	dispSessions  []*session // sessions with a pending disposition
 	mailSpare     []event
-	wbuf          []byte // encoded output not yet handed to the writer
-	spare         []byte // the buffer the writer gave back, reused next
-	writerBusy    bool
-	handshakeEnd  *time.Timer
-	deadline      time.Time // of the whole handshake: header, SASL and open
-	opening       time.Time // when the handshake succeeded
+	wbuf          []byte     // encoded output not yet handed to the writer; nil while idle
+	spare         []byte     // the buffer the writer gave back, reused next
+	writerBusy    bool       // a writeOut goroutine has a buffer
+	wout          []byte     // the buffer for the writer flush starts, read by it
+	startWriter   func()     // c.writeOut, made once
+	boxes         [2]*[]byte // boxes[:nboxes] are for putWriteBuf, taken from writeBufPool
+	nboxes        int
+	handshakeEnd  *time.Timer // nil once no deadline is left to keep
+	deadline      time.Time   // of the whole handshake: header, SASL and open
+	opening       time.Time   // when the handshake succeeded
+
+	// Owned by serve during the handshake, then by readLoop.
+	rd readBuf
+
+	// The socket's writers (see writer.go): a writeOut goroutine or the
+	// heartbeat timer, each holding wmu while it writes.
+	wmu     sync.Mutex
+	wclosed bool          // guarded by wmu: the last frame is out, no more heartbeats
+	epoch   time.Time     // set by newConn; lastOut counts from it (monotonic)
+	lastOut atomic.Int64  // time.Duration since epoch of the last write
+	hbEvery time.Duration // set by serve before the heartbeat timer starts
+	hbTimer *time.Timer   // likewise; nil without heartbeats
+	wfail   atomic.Bool
 
 	in       chan inFrame
 	mail     mailbox
-	wq       chan []byte // owner → writer
-	wdone    chan []byte // writer → owner: the buffer it finished with
-	hb       chan time.Duration
-	done     chan struct{} // closed when serve returns: deliveries are refused
-	stopping chan struct{} // closed when the owner stops reading frames
-	rwg      sync.WaitGroup
-	wfail    atomic.Bool
+	wdone    chan []byte    // writer → owner: the buffer it finished with
+	done     chan struct{}  // closed when serve returns: deliveries are refused
+	stopping chan struct{}  // closed when the owner stops reading frames
+	rwg      sync.WaitGroup // readLoop and the writeOut goroutines
 }
+
+// inQueue is how many decoded frames the reader may hold for the owner: it
+// decodes ahead while the owner works, and an idle connection keeps the
+// queue's memory (64 bytes a frame) for its whole life.
+const inQueue = 16
 
 func newConn(s *Server, nc net.Conn, id uint64) *conn {
 	c := &conn{
@@ -79,13 +98,13 @@ func newConn(s *Server, nc net.Conn, id uint64) *conn {
 		id:       id,
 		log:      s.log.With().Uint64("conn", id).Str("remote", nc.RemoteAddr().String()).Logger(),
 		sessions: make(map[uint16]*session),
-		in:       make(chan inFrame, 64),
-		wq:       make(chan []byte, 1),
+		in:       make(chan inFrame, inQueue),
 		wdone:    make(chan []byte, 1),
-		hb:       make(chan time.Duration, 1),
+		epoch:    time.Now(),
 		done:     make(chan struct{}),
 		stopping: make(chan struct{}),
 	}
+	c.startWriter = c.writeOut
 	c.mail.notify = make(chan struct{}, 1)
 	c.maxFrameIn.Store(frames.MinMaxFrameSize)
 	return c
@@ -105,9 +124,10 @@ func (c *conn) serve() {
 	// not get a fresh one at each step.
 	c.deadline = time.Now().Add(c.cfg.HandshakeTimeout)
 	c.nc.SetDeadline(c.deadline)
-	br := bufio.NewReaderSize(c.nc, 64<<10)
-	if err := c.handshake(br); err != nil {
+	c.rd.reset(c.nc)
+	if err := c.handshake(&c.rd); err != nil {
 		c.log.Info().Str("mechanism", c.saslMech).Str("user", c.saslUser).Err(err).Msg("connection refused")
+		c.rd.release()
 		c.nc.Close()
 		return
 	}
@@ -116,9 +136,8 @@ func (c *conn) serve() {
 	c.opening = time.Now()
 
 	c.handshakeEnd = time.NewTimer(time.Until(c.deadline)) // what is left for the open
-	c.rwg.Add(2)
-	go c.readLoop(br)
-	go c.writeLoop()
+	c.rwg.Add(1)
+	go c.readLoop(&c.rd)
 
 	err := c.loop()
 	c.closeAll()
@@ -131,9 +150,18 @@ func (c *conn) serve() {
 // loop is the owner's event loop. It returns why the connection ends.
 func (c *conn) loop() error {
 	for {
-		in := c.in
+		// A nil channel leaves its case out of the select, and the
+		// goroutine parked in it holds no waiter for it.
+		in, wdone := c.in, c.wdone
 		if len(c.wbuf) >= c.cfg.WriteBufferLimit {
 			in = nil // the peer is not reading: stop taking its frames
+		}
+		if !c.writerBusy {
+			wdone = nil
+		}
+		var deadline <-chan time.Time
+		if c.handshakeEnd != nil {
+			deadline = c.handshakeEnd.C
 		}
 		select {
 		case f := <-in:
@@ -142,13 +170,13 @@ func (c *conn) loop() error {
 			}
 		case <-c.mail.notify:
 			c.handleMail()
-		case buf := <-c.wdone:
-			c.writerBusy = false
-			c.spare = buf
-		case <-c.handshakeEnd.C:
+		case buf := <-wdone:
+			c.writerDone(buf)
+		case <-deadline:
 			if err := c.checkDeadline(); err != nil {
 				return err
 			}
+			c.endDeadline()
 		case <-c.srv.quit:
 			return &frames.Error{Condition: frames.ErrCondConnectionForced, Description: "server shutting down"}
 		}
@@ -156,6 +184,17 @@ func (c *conn) loop() error {
 		if len(c.wbuf) >= flushThreshold || !c.moreWork() {
 			c.flush()
 		}
+		if !c.writerBusy && len(c.wbuf) == 0 {
+			c.releaseWriteBufs() // idle: large output buffers go back to the pool
+		}
+	}
+}
+
+// endDeadline drops the handshake timer once it has nothing left to watch.
+func (c *conn) endDeadline() {
+	if c.handshakeEnd != nil {
+		c.handshakeEnd.Stop()
+		c.handshakeEnd = nil
 	}
 }
 
@@ -188,24 +227,6 @@ var (
 	errPeerClosed       = errors.New("amqp: peer closed the connection")
 )
 
-// flush hands the pending output to the writer when it is idle.
-func (c *conn) flush() {
-	if c.writerBusy || len(c.wbuf) == 0 {
-		return
-	}
-	c.writerBusy = true
-	c.wq <- c.wbuf
-	c.wbuf, c.spare = c.spare[:0], nil
-}
-
-// send appends one frame to the output.
-func (c *conn) send(channel uint16, body frames.Body) {
-	if c.log.GetLevel() <= zerolog.TraceLevel {
-		c.log.Trace().Uint16("channel", channel).Stringer("frame", body).Msg("send")
-	}
-	c.wbuf = frames.AppendFrame(c.wbuf, frames.TypeAMQP, channel, body, nil)
-}
-
 // finish sends the close frame err calls for, flushes the output and closes the socket.
 func (c *conn) finish(err error) {
 	var closeErr *frames.Error
@@ -233,14 +254,10 @@ func (c *conn) finish(err error) {
 	c.logClosed(err, closeErr)
 	close(c.stopping)
 	c.mail.close()
-	// Hand the rest of the output to the writer, then let it finish.
-	if c.writerBusy {
-		c.spare = <-c.wdone
-		c.writerBusy = false
-	}
-	c.flush()
-	close(c.wq)
-	c.rwg.Wait() // writeLoop flushes and half-closes; readLoop ends on EOF or the deadline
+	c.flushAll()
+	c.stopHeartbeats()
+	c.halfClose()
+	c.rwg.Wait() // readLoop ends on EOF or halfClose's deadline
 	c.nc.Close()
 }
 
@@ -264,15 +281,16 @@ func (c *conn) logClosed(err error, closeErr *frames.Error) {
 
 // closeAll detaches every link so the backend takes back what was in flight.
 func (c *conn) closeAll() {
-	c.handshakeEnd.Stop()
+	c.endDeadline()
 	for _, s := range c.sessions {
 		s.closeLinks()
 	}
 }
 
 // readLoop reads and decodes frames until the socket fails.
-func (c *conn) readLoop(br *bufio.Reader) {
+func (c *conn) readLoop(br *readBuf) {
 	defer c.rwg.Done()
+	defer br.release()
 	var hb [frames.HeaderSize]byte
 	lastDeadline := time.Time{}
 	for {
@@ -308,7 +326,7 @@ var (
 	errFrameTooLarge = errors.New("frame too large")
 )
 
-func (c *conn) readFrame(br *bufio.Reader, hb []byte) (inFrame, error) {
+func (c *conn) readFrame(br io.Reader, hb []byte) (inFrame, error) {
 	if _, err := io.ReadFull(br, hb); err != nil {
 		return inFrame{}, readErr(err)
 	}
@@ -335,59 +353,6 @@ func readErr(err error) error {
 		return errIdle
 	}
 	return err
-}
-
-// writeLoop writes the owner's buffers and sends empty frames when the
-// connection would otherwise be silent for half the peer's idle time-out.
-func (c *conn) writeLoop() {
-	defer c.rwg.Done()
-	var interval time.Duration
-	hb := time.NewTimer(time.Hour)
-	hb.Stop()
-	for {
-		select {
-		case buf, ok := <-c.wq:
-			if !ok {
-				c.halfClose()
-				return
-			}
-			c.writeOut(buf)
-			c.wdone <- buf[:0]
-			if interval > 0 {
-				hb.Reset(interval)
-			}
-		case interval = <-c.hb:
-			hb.Reset(interval)
-		case <-hb.C:
-			c.writeOut(frames.EmptyFrame)
-			hb.Reset(interval)
-		}
-	}
-}
-
-func (c *conn) writeOut(b []byte) {
-	if c.wfail.Load() {
-		return
-	}
-	// A peer that reads nothing for a whole idle period is treated as gone.
-	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.IdleTimeout))
-	if _, err := c.nc.Write(b); err != nil {
-		c.wfail.Store(true)
-		c.log.Debug().Err(err).Msg("write failed")
-		c.nc.Close()
-	}
-}
-
-// halfClose ends our side after the last frame so the peer reads the close
-// frame before the socket goes, then closes once the peer has closed too.
-func (c *conn) halfClose() {
-	if tc, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.wfail.Load() {
-		tc.CloseWrite()
-		// readLoop sees the peer's EOF, or this deadline, and returns.
-		c.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
-		return
-	}
-	c.nc.Close()
 }
 
 func (c *conn) isStopping() bool {

@@ -75,9 +75,11 @@ func (c *conn) readFailure(err error) error {
 
 func (c *conn) handleOpen(o *frames.Open) error {
 	c.opened = true
-	c.handshakeEnd.Stop()
 	if c.principal.ReceiverOnly {
+		c.handshakeEnd.Stop()
 		c.handshakeEnd.Reset(c.cfg.AttachTimeout) // now the receiver's deadline
+	} else {
+		c.endDeadline()
 	}
 	c.peerContainer = o.ContainerID
 	c.peerMaxFrame = o.MaxFrameSize
@@ -100,7 +102,7 @@ func (c *conn) handleOpen(o *frames.Open) error {
 		// Send an empty frame at half the peer's idle time-out, but never
 		// more often than the floor: a peer asking for 1 ms would otherwise
 		// get hundreds of frames a second.
-		c.hb <- max(time.Duration(o.IdleTimeOut)*time.Millisecond/2, c.cfg.HeartbeatFloor)
+		c.startHeartbeats(max(time.Duration(o.IdleTimeOut)*time.Millisecond/2, c.cfg.HeartbeatFloor))
 	}
 	c.log.Info().Str("container", o.ContainerID).Str("mechanism", c.principal.Mechanism).Str("user", c.principal.Name).
 		Uint32("max_frame", o.MaxFrameSize).Uint32("idle_ms", o.IdleTimeOut).Msg("connection opened")
@@ -164,6 +166,9 @@ func (c *conn) handleMail() {
 // pump sends what sending links have queued, as far as credit, session
 // windows and the output limit allow.
 func (c *conn) pump() {
+	if len(c.ready) > 0 {
+		c.outBuf() // the links append to c.wbuf
+	}
 	kept := c.ready[:0]
 	for _, l := range c.ready {
 		if len(c.wbuf) >= c.cfg.WriteBufferLimit {

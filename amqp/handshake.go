@@ -1,7 +1,6 @@
 package amqp
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -20,7 +19,7 @@ var errHandshake = errors.New("amqp: handshake failed")
 
 // handshake runs the protocol header exchange and SASL (§2.2, §5.3) and
 // leaves the connection ready for the open frame.
-func (c *conn) handshake(br *bufio.Reader) error {
+func (c *conn) handshake(br io.Reader) error {
 	hdr, err := readProtocolHeader(br)
 	if err != nil {
 		return err
@@ -64,7 +63,7 @@ func (c *conn) handshake(br *bufio.Reader) error {
 	return fmt.Errorf("%w: unsupported protocol header %q", errHandshake, hdr[:])
 }
 
-func readProtocolHeader(br *bufio.Reader) ([8]byte, error) {
+func readProtocolHeader(br io.Reader) ([8]byte, error) {
 	var h [8]byte
 	if _, err := io.ReadFull(br, h[:]); err != nil {
 		return h, fmt.Errorf("%w: reading protocol header: %w", errHandshake, err)
@@ -73,7 +72,7 @@ func readProtocolHeader(br *bufio.Reader) ([8]byte, error) {
 }
 
 // sasl offers the configured mechanisms, reads sasl-init and sends the outcome.
-func (c *conn) sasl(br *bufio.Reader) error {
+func (c *conn) sasl(br io.Reader) error {
 	mechs := make([]encoding.Symbol, len(c.srv.cfg.Mechanisms))
 	for i, m := range c.srv.cfg.Mechanisms {
 		mechs[i] = encoding.Symbol(m)
@@ -107,7 +106,7 @@ func (c *conn) sasl(br *bufio.Reader) error {
 
 // readSASLFrame reads one SASL frame, accepting frames up to limit bytes:
 // tokens and long vendor user names exceed the spec's 512.
-func readSASLFrame(br *bufio.Reader, limit uint32) (frames.Body, error) {
+func readSASLFrame(br io.Reader, limit uint32) (frames.Body, error) {
 	var hb [frames.HeaderSize]byte
 	if _, err := io.ReadFull(br, hb[:]); err != nil {
 		return nil, fmt.Errorf("%w: reading SASL frame: %w", errHandshake, err)
