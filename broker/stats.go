@@ -23,6 +23,9 @@ func (w *rateWindow) add(now time.Time) {
 
 // perMinute is how many events happened in the 60 seconds before now.
 func (w *rateWindow) perMinute(now time.Time) int {
+	if w == nil {
+		return 0
+	}
 	s := now.Unix()
 	n := 0
 	for i := range w.buckets {
@@ -35,9 +38,10 @@ func (w *rateWindow) perMinute(now time.Time) int {
 
 // consumption counts acknowledged messages: real-time ones (delivered soon
 // after they arrived) and backlog ones (redelivered, or waiting longer than
-// backlogAge before delivery).
+// backlogAge before delivery). Its windows (720 bytes each) are made on
+// first use: an idle member needs neither.
 type consumption struct {
-	realtime, backlog rateWindow
+	realtime, backlog *rateWindow
 	last              time.Time
 }
 
@@ -46,11 +50,14 @@ type consumption struct {
 const backlogAge = 10 * time.Second
 
 func (c *consumption) add(now time.Time, backlog bool) {
+	w := &c.realtime
 	if backlog {
-		c.backlog.add(now)
-	} else {
-		c.realtime.add(now)
+		w = &c.backlog
 	}
+	if *w == nil {
+		*w = new(rateWindow)
+	}
+	(*w).add(now)
 	c.last = now
 }
 
