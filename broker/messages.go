@@ -62,29 +62,49 @@ func (b *Broker) Publish(ctx context.Context, msgs ...DeviceMessage) ([]string, 
 		norm[i] = m
 	}
 	e := b.e()
-	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
-	for i, m := range norm {
-		f, err := e.js.PublishMsgAsync(b.toNATS(m))
-		if err != nil {
-			return nil, b.unavailable(fmt.Errorf("message %d: %w", i, err))
-		}
-		futures = append(futures, f)
-	}
 	ids := make([]string, len(msgs))
-	for i, f := range futures {
-		select {
-		case ack := <-f.Ok():
-			if ids[i] = norm[i].MessageID; ids[i] == "" {
-				ids[i] = e.messageIDOf(ack.Sequence)
-			}
-		case err := <-f.Err():
-			return nil, b.unavailable(fmt.Errorf("message %d not stored: %w", i, err))
-		case <-ctx.Done():
-			return nil, b.unavailable(ctx.Err())
+	for start := 0; start < len(norm); start += publishWindow {
+		if err := b.publishBatch(ctx, e, norm, ids, start, min(start+publishWindow, len(norm))); err != nil {
+			return nil, err
 		}
 	}
 	b.ingested(len(ids))
 	return ids, nil
+}
+
+// publishWindow is how many of one Publish call's messages are in flight
+// at once: well under nats.go's limit of asynchronous publishes awaiting
+// their ack (4000), which would otherwise fail a large batch.
+const publishWindow = 1000
+
+// stallWait is how long a Publish call waits for room among the engine
+// connection's asynchronous publishes when many callers publish at once.
+const stallWait = 10 * time.Second
+
+// publishBatch stores msgs[start:end], filling in their ids.
+func (b *Broker) publishBatch(ctx context.Context, e *engine, msgs []DeviceMessage, ids []string, start, end int) error {
+	futures := make([]jetstream.PubAckFuture, 0, end-start)
+	for i := start; i < end; i++ {
+		f, err := e.js.PublishMsgAsync(b.toNATS(msgs[i]), jetstream.WithStallWait(stallWait))
+		if err != nil {
+			return b.unavailable(fmt.Errorf("message %d: %w", i, err))
+		}
+		futures = append(futures, f)
+	}
+	for j, f := range futures {
+		i := start + j
+		select {
+		case ack := <-f.Ok():
+			if ids[i] = msgs[i].MessageID; ids[i] == "" {
+				ids[i] = e.messageIDOf(ack.Sequence)
+			}
+		case err := <-f.Err():
+			return b.unavailable(fmt.Errorf("message %d not stored: %w", i, err))
+		case <-ctx.Done():
+			return b.unavailable(ctx.Err())
+		}
+	}
+	return nil
 }
 
 // normalize validates m and fills in its defaults.
