@@ -185,8 +185,7 @@ func (b *Broker) stopRuntime(name string) {
 }
 
 // dispatch gives each message to a random member with credit, keeping the
-// rest pending. Each member gets its share in one call, so a front end can
-// write a backlog out in few syscalls.
+// rest pending.
 func (g *dispatcher) dispatch(msgs []fetched) {
 	g.mu.Lock()
 	g.outstanding = max(0, g.outstanding-len(msgs))
@@ -195,19 +194,33 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 		g.giveBack(msgs...)
 		return
 	}
+	shares, n := g.share(msgs)
+	g.pending = append(g.pending, msgs[n:]...)
+	g.mu.Unlock()
+	g.deliverShares(shares)
+}
+
+// share gives the first messages of msgs, in order, to random members with
+// credit, as long as one has some; it returns each member's share and how
+// many were given. g.mu is held.
+func (g *dispatcher) share(msgs []fetched) (map[*Member][]fetched, int) {
 	var shares map[*Member][]fetched
-	for _, msg := range msgs {
+	for i, msg := range msgs {
 		m := g.pick()
 		if m == nil {
-			g.pending = append(g.pending, msg)
-			continue
+			return shares, i
 		}
 		if shares == nil {
 			shares = make(map[*Member][]fetched, len(g.members))
 		}
 		shares[m] = append(shares[m], msg)
 	}
-	g.mu.Unlock()
+	return shares, len(msgs)
+}
+
+// deliverShares hands each member its share, in one call each, so a front
+// end can write a backlog out in few syscalls.
+func (g *dispatcher) deliverShares(shares map[*Member][]fetched) {
 	for m, share := range shares {
 		g.deliver(m, share)
 	}
@@ -217,23 +230,11 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 // then ends the drains that are complete. Run calls it when woken.
 func (g *dispatcher) servePending() {
 	g.mu.Lock()
-	var shares map[*Member][]fetched
-	for len(g.pending) > 0 {
-		m := g.pick()
-		if m == nil {
-			break
-		}
-		if shares == nil {
-			shares = make(map[*Member][]fetched)
-		}
-		shares[m] = append(shares[m], g.pending[0])
-		g.pending[0] = fetched{}
-		g.pending = g.pending[1:]
-	}
+	shares, n := g.share(g.pending)
+	clear(g.pending[:n])
+	g.pending = g.pending[n:]
 	g.mu.Unlock()
-	for m, share := range shares {
-		g.deliver(m, share)
-	}
+	g.deliverShares(shares)
 	g.endDrains()
 }
 
