@@ -112,13 +112,14 @@ type inflight struct {
 	backlog bool // counts as backlog consumption when acknowledged
 }
 
-// Join adds a member to group id. It is refused with ErrTooManyMembers when
+// Join adds a member to group ref (its id or name). It is refused with ErrTooManyMembers when
 // the group already has MaxMembers online clients.
-func (b *Broker) Join(ctx context.Context, id string, info MemberInfo, r Receiver) (*Member, error) {
-	if _, err := b.Group(ctx, id); err != nil {
+func (b *Broker) Join(ctx context.Context, ref string, info MemberInfo, r Receiver) (*Member, error) {
+	g, err := b.Group(ctx, ref)
+	if err != nil {
 		return nil, err
 	}
-	return b.join(ctx, consumerName(id), id, info, r)
+	return b.join(ctx, consumerName(g.ID), g.ID, info, r)
 }
 
 func (b *Broker) join(ctx context.Context, name, label string, info MemberInfo, r Receiver) (*Member, error) {

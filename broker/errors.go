@@ -9,6 +9,7 @@ var (
 	ErrInvalidGroupName = errors.New("invalid consumer group name")
 	ErrTooManyGroups    = errors.New("consumer group limit reached")
 	ErrDefaultGroup     = errors.New("DEFAULT_GROUP cannot be deleted")
+	ErrInvalidPage      = errors.New("invalid page parameters")
 	ErrGroupInUse       = errors.New("consumer group still has subscriptions")
 	ErrTooManyMembers   = errors.New("consumer group has the maximum number of online clients")
 	ErrInvalidMessage   = errors.New("invalid device message")

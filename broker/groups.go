@@ -80,8 +80,8 @@ func (b *Broker) CreateGroup(ctx context.Context, name string) (Group, error) {
 	if len(groups) >= b.cfg.MaxGroups {
 		return Group{}, fmt.Errorf("%w: there are already %d groups (the limit is %d)", ErrTooManyGroups, len(groups), b.cfg.MaxGroups)
 	}
-	if slices.ContainsFunc(groups, func(g Group) bool { return g.Name == name }) {
-		return Group{}, fmt.Errorf("%w: %q", ErrGroupExists, name)
+	if err := nameTaken(groups, name, ""); err != nil {
+		return Group{}, err
 	}
 	g := Group{ID: newGroupID(), Name: name, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if err := b.putGroup(ctx, g, true); err != nil {
@@ -93,6 +93,47 @@ func (b *Broker) CreateGroup(ctx context.Context, name string) (Group, error) {
 	// A new group starts at the end of the stream: it receives what arrives
 	// after it is subscribed, not the retained history.
 	if err := b.Reset(ctx, g.ID, Position{Latest: true}); err != nil {
+		return Group{}, err
+	}
+	return g, nil
+}
+
+// nameTaken refuses name when a group other than self has it as its name
+// or its id: everywhere a group is named, either may be used, so neither
+// may be ambiguous.
+func nameTaken(groups []Group, name, self string) error {
+	for _, g := range groups {
+		if g.ID != self && (g.Name == name || g.ID == name) {
+			return fmt.Errorf("%w: %q (group %s)", ErrGroupExists, name, g.ID)
+		}
+	}
+	return nil
+}
+
+// RenameGroup gives group ref (an id or a name) a new name; its id stays.
+func (b *Broker) RenameGroup(ctx context.Context, ref, newName string) (Group, error) {
+	if err := ValidateGroupName(newName); err != nil {
+		return Group{}, err
+	}
+	g, err := b.Group(ctx, ref)
+	if err != nil {
+		return Group{}, err
+	}
+	if g.ID == DefaultGroupID {
+		return Group{}, fmt.Errorf("%w: it cannot be renamed either", ErrDefaultGroup)
+	}
+	if g.Name == newName {
+		return g, nil
+	}
+	groups, err := b.Groups(ctx)
+	if err != nil {
+		return Group{}, err
+	}
+	if err := nameTaken(groups, newName, g.ID); err != nil {
+		return Group{}, err
+	}
+	g.Name = newName
+	if err := b.putGroup(ctx, g, false); err != nil {
 		return Group{}, err
 	}
 	return g, nil
@@ -112,8 +153,30 @@ func (b *Broker) putGroup(ctx context.Context, g Group, create bool) error {
 	return nil
 }
 
-// Group returns one group.
-func (b *Broker) Group(ctx context.Context, id string) (Group, error) {
+// Group returns the group whose id is ref or, when none has that id, the
+// one whose name is ref.
+func (b *Broker) Group(ctx context.Context, ref string) (Group, error) {
+	g, err := b.groupByID(ctx, ref)
+	if !errors.Is(err, ErrGroupNotFound) || !isGroupName(ref) {
+		return g, err
+	}
+	groups, lerr := b.Groups(ctx)
+	if lerr != nil {
+		return Group{}, lerr
+	}
+	for _, g := range groups {
+		if g.Name == ref {
+			return g, nil
+		}
+	}
+	return Group{}, fmt.Errorf("%w: no group has the id or name %s", ErrGroupNotFound, quote(ref))
+}
+
+// isGroupName reports whether ref could be a group's name, so that a
+// lookup of something else (an AMQP address, a bad id) skips the scan.
+func isGroupName(ref string) bool { return ValidateGroupName(ref) == nil }
+
+func (b *Broker) groupByID(ctx context.Context, id string) (Group, error) {
 	if b.isClosed() {
 		return Group{}, ErrClosed
 	}
@@ -145,7 +208,7 @@ func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
 	}
 	var out []Group
 	for id := range lister.Keys() {
-		g, err := b.Group(ctx, id)
+		g, err := b.groupByID(ctx, id)
 		if errors.Is(err, ErrGroupNotFound) {
 			continue // deleted meanwhile
 		}
@@ -166,15 +229,20 @@ func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
 	return out, nil
 }
 
-// DeleteGroup deletes a group, refusing DEFAULT_GROUP and groups that are
-// still subscribed to a product.
-func (b *Broker) DeleteGroup(ctx context.Context, id string) error {
-	if id == DefaultGroupID {
+// DeleteGroup deletes group ref (an id or a name), refusing DEFAULT_GROUP
+// and groups that are still subscribed to a product.
+func (b *Broker) DeleteGroup(ctx context.Context, ref string) error {
+	if ref == DefaultGroupID {
 		return ErrDefaultGroup
 	}
-	if _, err := b.Group(ctx, id); err != nil {
+	g, err := b.Group(ctx, ref)
+	if err != nil {
 		return err
 	}
+	if g.ID == DefaultGroupID {
+		return ErrDefaultGroup
+	}
+	id := g.ID
 	products, err := b.productsOf(ctx, id)
 	if err != nil {
 		return err

@@ -67,7 +67,8 @@ func TestNamesWithSubjectCharacters(t *testing.T) {
 	b := openBroker(t, t.TempDir())
 	ctx := ctxT(t)
 	for _, id := range []string{"a.b", "a*", ">", "a b", "a\tb", "x\x00y", "\xff\xfe", "日本"} {
-		if _, err := b.Group(ctx, id); !errors.Is(err, ErrGroupNotFound) || !errors.Is(err, ErrInvalidName) {
+		_, err := b.Group(ctx, id)
+		if !errors.Is(err, ErrGroupNotFound) || !errors.Is(err, ErrInvalidName) && id != "日本" { // 日本 may be a name
 			t.Errorf("Group(%q): %v, want not found and invalid", id, err)
 		}
 		if _, err := b.Publish(ctx, DeviceMessage{ProductKey: id, DeviceName: "d"}); !errors.Is(err, ErrInvalidName) && id != "a.b" && id != "日本" {

@@ -17,17 +17,20 @@ type Position struct {
 	Time     time.Time
 }
 
-// Clear drops a group's backlog: what was not delivered and what was
+// Clear drops group ref's backlog: what was not delivered and what was
 // delivered but not settled. Other groups are untouched.
-func (b *Broker) Clear(ctx context.Context, id string) error {
-	return b.Reset(ctx, id, Position{Latest: true})
+func (b *Broker) Clear(ctx context.Context, ref string) error {
+	return b.Reset(ctx, ref, Position{Latest: true})
 }
 
-// Reset moves a group's position; messages from there on are delivered again.
-func (b *Broker) Reset(ctx context.Context, id string, p Position) error {
-	if _, err := b.Group(ctx, id); err != nil {
+// Reset moves group ref's position (ref is its id or name); messages from
+// there on are delivered again.
+func (b *Broker) Reset(ctx context.Context, ref string, p Position) error {
+	g, err := b.Group(ctx, ref)
+	if err != nil {
 		return err
 	}
+	id := g.ID
 	seq, err := b.sequenceAt(ctx, p)
 	if err != nil {
 		return err
@@ -98,7 +101,8 @@ func (b *Broker) dropHeld(name string) {
 }
 
 // Backlog is a group's accumulation: messages not yet delivered plus
-// messages delivered and not yet settled.
+// messages delivered and not yet settled. It takes the group's id only:
+// it is read for every group at each scrape, straight from the consumer.
 func (b *Broker) Backlog(ctx context.Context, id string) (int, error) {
 	if b.isClosed() {
 		return 0, ErrClosed

@@ -80,7 +80,12 @@ type GroupStats struct {
 }
 
 // GroupStats returns a group's backlog, consumption rates and online clients.
-func (b *Broker) GroupStats(ctx context.Context, id string) (GroupStats, error) {
+func (b *Broker) GroupStats(ctx context.Context, ref string) (GroupStats, error) {
+	grp, err := b.Group(ctx, ref)
+	if err != nil {
+		return GroupStats{}, err
+	}
+	id := grp.ID
 	acc, err := b.Backlog(ctx, id)
 	if err != nil {
 		return GroupStats{}, err

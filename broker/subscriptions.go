@@ -12,23 +12,29 @@ import (
 
 // Message kinds a subscription can select (the vendor's subscription flags).
 const (
-	KindData      = "data"      // device data: custom topics, properties, events
-	KindStatus    = "status"    // online/offline changes
-	KindLifecycle = "lifecycle" // create, delete, enable, disable
-	KindTopo      = "topo"      // gateway topology changes
-	KindFound     = "found"     // sub-devices found by a gateway
-	KindOTA       = "ota"       // OTA upgrade events
-	KindHistory   = "history"   // thing history data
-	KindTag       = "tag"       // device tag changes
+	KindData      = "data"       // device data: custom topics, properties, events
+	KindStatus    = "status"     // online/offline changes
+	KindLifecycle = "lifecycle"  // create, delete, enable, disable
+	KindTopo      = "topo"       // gateway topology changes
+	KindFound     = "found"      // sub-devices found by a gateway
+	KindOTA       = "ota"        // OTA upgrade events
+	KindHistory   = "history"    // thing history data
+	KindTag       = "tag"        // device tag changes
+	KindOTAVer    = "otaVersion" // OTA module versions reported
+	KindOTAJob    = "otaJob"     // OTA job state changes
 )
 
 // Kinds lists every message kind.
-var Kinds = []string{KindData, KindStatus, KindLifecycle, KindTopo, KindFound, KindOTA, KindHistory, KindTag}
+var Kinds = []string{KindData, KindStatus, KindLifecycle, KindTopo, KindFound, KindOTA, KindHistory, KindTag, KindOTAVer, KindOTAJob}
 
 // Subscription says which groups receive which kinds of a product's messages.
 type Subscription struct {
-	Groups []string `json:"groups"`
+	Groups []string `json:"groups"` // ids; SetSubscription also takes names
 	Kinds  []string `json:"kinds"`
+	// Flags are the platform's further subscription flags (its
+	// SubscribeFlags, such as jt808DeviceDataFlag), kept and answered back;
+	// no message kind of the emulator depends on them.
+	Flags map[string]bool `json:"subscribeFlags,omitempty"`
 }
 
 // SetSubscription replaces a product's subscription and updates the filters
@@ -45,11 +51,17 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 			return fmt.Errorf("%w: unknown message kind %q (known: %v)", ErrInvalidArgument, k, Kinds)
 		}
 	}
-	for _, id := range s.Groups {
-		if _, err := b.Group(ctx, id); err != nil {
+	ids := make([]string, 0, len(s.Groups))
+	for _, ref := range s.Groups {
+		g, err := b.Group(ctx, ref)
+		if err != nil {
 			return err
 		}
+		if !slices.Contains(ids, g.ID) {
+			ids = append(ids, g.ID)
+		}
 	}
+	s.Groups = ids
 	old, err := b.Subscription(ctx, productKey)
 	if err != nil && !errors.Is(err, ErrGroupNotFound) {
 		return err

@@ -9,15 +9,19 @@ import (
 // Backend is what the console needs from the engine; *broker.Broker
 // satisfies it.
 type Backend interface {
+	// Everywhere a group is named, ref is its id or its name.
 	Groups(ctx context.Context) ([]broker.Group, error)
-	Group(ctx context.Context, id string) (broker.Group, error)
+	ListGroups(ctx context.Context, q broker.GroupQuery) (broker.GroupPage, error)
+	Group(ctx context.Context, ref string) (broker.Group, error)
 	CreateGroup(ctx context.Context, name string) (broker.Group, error)
-	DeleteGroup(ctx context.Context, id string) error
+	RenameGroup(ctx context.Context, ref, newName string) (broker.Group, error)
+	DeleteGroup(ctx context.Context, ref string) error
 
 	StatsSource
-	Clear(ctx context.Context, id string) error
-	Reset(ctx context.Context, id string, p broker.Position) error
+	Clear(ctx context.Context, ref string) error
+	Reset(ctx context.Context, ref string, p broker.Position) error
 
+	Subscriptions(ctx context.Context) (map[string]broker.Subscription, error)
 	Subscription(ctx context.Context, productKey string) (broker.Subscription, error)
 	SetSubscription(ctx context.Context, productKey string, s broker.Subscription) error
 	DeleteSubscription(ctx context.Context, productKey string) error

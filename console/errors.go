@@ -20,6 +20,7 @@ const (
 	CodeTooManyClients       = "TooManyClients"
 	CodeInvalidMessage       = "InvalidMessage"
 	CodeInvalidArgument      = "InvalidArgument"
+	CodeInvalidPageParams    = "InvalidPageParams"
 	CodeInvalidName          = "InvalidName"
 	CodeMessageTooLarge      = "MessageTooLarge"
 	CodeInvalidJSON          = "InvalidJSON"
@@ -72,6 +73,7 @@ var sentinels = []struct {
 	{broker.ErrGroupInUse, http.StatusConflict, CodeGroupInUse},
 	{broker.ErrTooManyMembers, http.StatusConflict, CodeTooManyClients},
 	{broker.ErrInvalidArgument, http.StatusBadRequest, CodeInvalidArgument},
+	{broker.ErrInvalidPage, http.StatusBadRequest, CodeInvalidPageParams},
 	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},

@@ -63,6 +63,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		broker.ErrGroupNotFound, broker.ErrGroupExists, broker.ErrInvalidGroupName, broker.ErrTooManyGroups,
 		broker.ErrDefaultGroup, broker.ErrGroupInUse, broker.ErrTooManyMembers, broker.ErrInvalidMessage,
 		broker.ErrInvalidArgument, broker.ErrClosed, broker.ErrInvalidName, broker.ErrMessageTooLarge, broker.ErrUnavailable,
+		broker.ErrInvalidPage,
 	} {
 		if _, internal := errorFor(err); internal {
 			t.Errorf("%v maps to 500", err)

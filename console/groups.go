@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/amqpemu/amqpemu/broker"
@@ -19,18 +20,61 @@ func toGroupJSON(g broker.Group) groupJSON {
 	return groupJSON{ID: g.ID, Name: g.Name, CreatedAt: g.CreatedAt.UTC()}
 }
 
+// listGroups answers a page of the groups: ?name= (exact, or a substring
+// with fuzzy=true), page (from 1) and pageSize (1–1000, default 1000).
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
-	groups, err := s.b.Groups(r.Context())
+	q, err := groupQuery(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	out := make([]groupJSON, len(groups))
-	for i, g := range groups {
+	page, err := s.b.ListGroups(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	out := make([]groupJSON, len(page.Groups))
+	for i, g := range page.Groups {
 		out[i] = toGroupJSON(g)
 	}
 	return writeJSON(w, http.StatusOK, struct {
-		Groups []groupJSON `json:"groups"`
-	}{out})
+		Groups    []groupJSON `json:"groups"`
+		Total     int         `json:"total"`
+		Page      int         `json:"page"`
+		PageSize  int         `json:"pageSize"`
+		PageCount int         `json:"pageCount"`
+	}{out, page.Total, page.Page, page.PageSize, page.PageCount})
+}
+
+// groupQuery reads the listing's query parameters.
+func groupQuery(v url.Values) (broker.GroupQuery, error) {
+	q := broker.GroupQuery{Name: v.Get("name")}
+	var err error
+	if q.Page, err = intParam(v, "page"); err != nil {
+		return q, err
+	}
+	if q.PageSize, err = intParam(v, "pageSize"); err != nil {
+		return q, err
+	}
+	switch f := v.Get("fuzzy"); f {
+	case "", "false":
+	case "true":
+		q.Fuzzy = true
+	default:
+		return q, errorf(http.StatusBadRequest, CodeInvalidArgument, "fuzzy is %q; it must be true or false", f)
+	}
+	return q, nil
+}
+
+// intParam is a positive integer query parameter, 0 when absent.
+func intParam(v url.Values, name string) (int, error) {
+	s := v.Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, errorf(http.StatusBadRequest, CodeInvalidPageParams, "%s is %q; it must be a whole number from 1", name, s)
+	}
+	return n, nil
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
@@ -50,6 +94,25 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.b.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toGroupJSON(g))
+}
+
+// renameGroup is PATCH /api/v1/groups/{id} with {"name"}: the only
+// property of a group that changes.
+func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name *string `json:"name"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Name == nil {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, `the body must be {"name": "<new name>"}`)
+	}
+	g, err := s.b.RenameGroup(r.Context(), r.PathValue("id"), *in.Name)
 	if err != nil {
 		return err
 	}
@@ -83,13 +146,13 @@ type clientJSON struct {
 }
 
 func (s *Server) groupStatus(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	// Checked first so that an id no consumer could be named after is a
-	// plain 404, whatever the stats source does with it.
-	if _, err := s.b.Group(r.Context(), id); err != nil {
+	// Resolved first so that the stats source gets an id, and an id no
+	// consumer could be named after is a plain 404.
+	g, err := s.b.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
 		return err
 	}
-	st, err := s.stats.GroupStats(r.Context(), id)
+	st, err := s.stats.GroupStats(r.Context(), g.ID)
 	if err != nil {
 		return err
 	}

@@ -7,13 +7,15 @@ import (
 )
 
 // subscriptionJSON is a product's subscription as the REST API shows it.
+// Groups may be named by id or name in a PUT; the answer has ids.
 type subscriptionJSON struct {
-	Groups []string `json:"groups"`
-	Kinds  []string `json:"kinds"`
+	Groups []string        `json:"groups"`
+	Kinds  []string        `json:"kinds"`
+	Flags  map[string]bool `json:"subscribeFlags,omitempty"`
 }
 
 func toSubscriptionJSON(sub broker.Subscription) subscriptionJSON {
-	out := subscriptionJSON{Groups: sub.Groups, Kinds: sub.Kinds}
+	out := subscriptionJSON{Groups: sub.Groups, Kinds: sub.Kinds, Flags: sub.Flags}
 	if out.Groups == nil {
 		out.Groups = []string{}
 	}
@@ -21,6 +23,21 @@ func toSubscriptionJSON(sub broker.Subscription) subscriptionJSON {
 		out.Kinds = []string{}
 	}
 	return out
+}
+
+// listSubscriptions answers every product's subscription, by product key.
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+	all, err := s.b.Subscriptions(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make(map[string]subscriptionJSON, len(all))
+	for pk, sub := range all {
+		out[pk] = toSubscriptionJSON(sub)
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Subscriptions map[string]subscriptionJSON `json:"subscriptions"`
+	}{out})
 }
 
 // getSubscription answers a product's subscription; a product without one
@@ -41,7 +58,7 @@ func (s *Server) putSubscription(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pk := r.PathValue("pk")
-	if err := s.b.SetSubscription(r.Context(), pk, broker.Subscription{Groups: in.Groups, Kinds: in.Kinds}); err != nil {
+	if err := s.b.SetSubscription(r.Context(), pk, broker.Subscription{Groups: in.Groups, Kinds: in.Kinds, Flags: in.Flags}); err != nil {
 		return err
 	}
 	sub, err := s.b.Subscription(r.Context(), pk)

@@ -80,6 +80,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/groups", s.api(s.listGroups))
 	s.mux.Handle("POST /api/v1/groups", s.api(s.createGroup))
 	s.mux.Handle("GET /api/v1/groups/{id}", s.api(s.getGroup))
+	s.mux.Handle("PATCH /api/v1/groups/{id}", s.api(s.renameGroup))
 	s.mux.Handle("DELETE /api/v1/groups/{id}", s.api(s.deleteGroup))
 	s.mux.Handle("GET /api/v1/groups/{id}/status", s.api(s.groupStatus))
 	s.mux.Handle("POST /api/v1/groups/{id}/clear", s.api(s.clearGroup))
@@ -87,6 +88,7 @@ func (s *Server) routes() {
 
 	s.mux.Handle("GET /api/v1/queues", s.api(s.listQueues))
 
+	s.mux.Handle("GET /api/v1/subscriptions", s.api(s.listSubscriptions))
 	s.mux.Handle("GET /api/v1/products/{pk}/subscription", s.api(s.getSubscription))
 	s.mux.Handle("PUT /api/v1/products/{pk}/subscription", s.api(s.putSubscription))
 	s.mux.Handle("DELETE /api/v1/products/{pk}/subscription", s.api(s.deleteSubscription))

@@ -278,7 +278,7 @@ func TestBadRequests(t *testing.T) {
 		// Routing.
 		{"wrong method on messages", "GET", "/api/v1/messages", "", 405, console.CodeMethodNotAllowed},
 		{"wrong method on groups", "PUT", "/api/v1/groups", "", 405, console.CodeMethodNotAllowed},
-		{"wrong method on a group", "PATCH", "/api/v1/groups/DEFAULT_GROUP", "", 405, console.CodeMethodNotAllowed},
+		{"wrong method on a group", "PUT", "/api/v1/groups/DEFAULT_GROUP", "", 405, console.CodeMethodNotAllowed},
 		{"wrong method on healthz", "POST", "/healthz", "", 405, console.CodeMethodNotAllowed},
 		{"unknown API path", "GET", "/api/v1/nothing", "", 404, console.CodeNotFound},
 		{"unknown version", "GET", "/api/v2/groups", "", 404, console.CodeNotFound},
@@ -416,6 +416,10 @@ func (failing) Groups(context.Context) ([]broker.Group, error) {
 	return nil, errors.New("disk on fire")
 }
 
+func (failing) ListGroups(context.Context, broker.GroupQuery) (broker.GroupPage, error) {
+	return broker.GroupPage{}, errors.New("disk on fire")
+}
+
 // inbox is a broker.Receiver queueing deliveries for the test.
 type inbox chan broker.Delivery
 
@@ -489,6 +493,10 @@ var _ console.StatsSource = (*broker.Broker)(nil)
 type panicky struct{ *broker.Broker }
 
 func (panicky) Groups(context.Context) ([]broker.Group, error) { panic("boom") }
+
+func (panicky) ListGroups(context.Context, broker.GroupQuery) (broker.GroupPage, error) {
+	panic("boom")
+}
 
 func TestPanicIsA500(t *testing.T) {
 	e := newEnv(t, func(c *console.Config) { c.Broker = panicky{c.Broker.(*broker.Broker)} })

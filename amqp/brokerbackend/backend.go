@@ -155,21 +155,14 @@ func (be *Backend) groupFor(ctx context.Context, address string) (string, bool, 
 	if address == "" || address == broker.DefaultGroupID {
 		return broker.DefaultGroupID, true, nil
 	}
-	if _, err := be.b.Group(ctx, address); err == nil {
-		return address, true, nil
-	} else if !errors.Is(err, broker.ErrGroupNotFound) {
-		return "", false, err
+	g, err := be.b.Group(ctx, address) // by id, else by name
+	if errors.Is(err, broker.ErrGroupNotFound) {
+		return "", false, nil
 	}
-	groups, err := be.b.Groups(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	for _, g := range groups {
-		if g.Name == address {
-			return g.ID, true, nil
-		}
-	}
-	return "", false, nil
+	return g.ID, true, nil
 }
 
 // OpenProducer accepts a sender to a device topic or a generic queue.
