@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -85,6 +87,7 @@ func TestServeAndPublish(t *testing.T) {
 		`amqpemu_acks_total{group="DEFAULT_GROUP"} 2`,
 		`amqpemu_amqp_connections 1`,
 		`amqpemu_group_online_clients{group="DEFAULT_GROUP"} 1`)
+	readmeNamesEveryMetric(t, em.http)
 
 	if err := em.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -127,6 +130,27 @@ func TestServeRejectsBadFlags(t *testing.T) {
 }
 
 // waitMetrics polls /metrics until every line in want appears.
+// readmeNamesEveryMetric: each amqpemu_* family the emulator exports is in
+// the README's metrics table.
+func readmeNamesEveryMetric(t *testing.T, addr string) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (amqpemu_\w+)`).FindAllStringSubmatch(string(body), -1) {
+		if !strings.Contains(string(readme), "`"+m[1]+"`") {
+			t.Errorf("README.md does not document the metric %s", m[1])
+		}
+	}
+}
+
 func waitMetrics(t *testing.T, addr string, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
