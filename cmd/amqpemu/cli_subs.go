@@ -30,7 +30,7 @@ func subsCommands() *commandSet {
 		about:   "PRODUCT is a product key; groups are named by id or name, and answers show their ids.",
 		cmds: []subcommand{
 			{name: "list", summary: "list every product's subscription",
-				examples: []string{"amqpemu subs list"}, setup: subsList},
+				examples: []string{"amqpemu subs list --json"}, setup: subsList},
 			{name: "get", args: []string{"PRODUCT"}, summary: "show a product's subscription",
 				examples: []string{"amqpemu subs get a1B2c3D4e5F"}, setup: subsGet},
 			{name: "set", args: []string{"PRODUCT"}, summary: "replace a product's subscription",
