@@ -254,15 +254,20 @@ type client struct {
 
 // addFlags declares the common flags.
 func (c *client) addFlags(fs *flag.FlagSet) {
-	server := os.Getenv("AMQPEMU_SERVER")
-	if server == "" {
-		server = defaultServer
-	}
-	fs.StringVar(&c.server, "server", server, "the emulator's HTTP address (env AMQPEMU_SERVER)")
+	fs.StringVar(&c.server, "server", serverDefault(), "the emulator's HTTP address (env AMQPEMU_SERVER)")
 	fs.StringVar(&c.accessKeyID, "access-key-id", os.Getenv("AMQPEMU_ACCESS_KEY_ID"), "HTTP Basic user when the API requires the access key (env AMQPEMU_ACCESS_KEY_ID)")
 	fs.StringVar(&c.accessKeySecret, "access-key-secret", os.Getenv("AMQPEMU_ACCESS_KEY_SECRET"), "HTTP Basic password (env AMQPEMU_ACCESS_KEY_SECRET)")
 	fs.BoolVar(&c.json, "json", false, "print the API's JSON answer instead of a table")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "how long to wait for each answer")
+}
+
+// serverDefault is the default of --server: $AMQPEMU_SERVER, or the
+// emulator's default HTTP address.
+func serverDefault() string {
+	if s := os.Getenv("AMQPEMU_SERVER"); s != "" {
+		return s
+	}
+	return defaultServer
 }
 
 // init checks the common flags once parsed.
