@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goamqp "github.com/Azure/go-amqp"
 )
 
 // cliRun is one run of the built binary.
@@ -95,8 +97,8 @@ func decodeInto(v any) func(*testing.T, string) {
 // built binary) against one running emulator, in order: create, list
 // (table, --json, pages, filters), rename, subscribe by name, status with a
 // backlog, clear (asked, refused without a terminal, --yes), reset in each
-// form, delete refused while subscribed, subs list/get/delete, and the
-// deletes afterwards.
+// form, delete refused while subscribed, subs list/get/delete, the
+// deletes afterwards, an online client in the status, and AMQPEMU_SERVER.
 func TestCLIAgainstEmulator(t *testing.T) {
 	bin := buildBinary(t)
 	em := startEmulator(t, bin, t.TempDir())
@@ -258,6 +260,36 @@ func TestCLIAgainstEmulator(t *testing.T) {
 	step(cliCase{args: []string{"groups", "list", "--json"}, check: decodeInto(&page)})
 	if page.Total != 1 || page.Groups[0].ID != "DEFAULT_GROUP" {
 		t.Errorf("groups left: %+v", page)
+	}
+
+	// An online client shows in the status table.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := goamqp.Dial(ctx, "amqp://"+em.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sess, err := conn.NewSession(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.NewReceiver(ctx, "DEFAULT_GROUP", nil); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		r := runCLI(t, bin, nil, "", "groups", "status", "DEFAULT_GROUP", "--server", server)
+		if r.exit == 0 && strings.Contains(r.stdout, "clients:        1\n") {
+			for _, w := range []string{"CLIENT ID", "ADDRESS", "ONLINE SINCE", "REALTIME RATE", "BACKLOG RATE", "127.0.0.1:"} {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("status with a client lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status never showed the client: %+v", r)
+		}
 	}
 
 	// AMQPEMU_SERVER is the default --server; the flag wins over it.
