@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -16,11 +18,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "amqpemu:", err)
-		}
-		os.Exit(2)
+		os.Exit(report(err, os.Stderr))
 	}
+}
+
+// report prints err (a usage error is printed already) and returns the exit
+// code: 1 when a REST client command failed (its error names the command),
+// 2 for a usage error and for the other commands' errors.
+func report(err error, stderr io.Writer) int {
+	var failed *cmdError
+	switch {
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.As(err, &failed):
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintln(stderr, "amqpemu:", err)
+	return 2
 }
 
 // run dispatches the subcommand; it returns when the command is done.
@@ -59,10 +74,17 @@ func dispatch(ctx context.Context, args []string, stdout, stderr *os.File) error
 		return nil
 	case "help":
 		if len(args) > 0 && args[0] != "help" && args[0] != "version" {
-			return dispatch(ctx, []string{args[0], "--help"}, stdout, stderr)
+			topic := args[:1]
+			if commandSetNamed(args[0]) != nil && len(args) > 1 {
+				topic = args[:2] // amqpemu help groups create
+			}
+			return dispatch(ctx, append(slices.Clone(topic), "--help"), stdout, stderr)
 		}
 		printHelp(stdout)
 		return nil
+	}
+	if set := commandSetNamed(cmd); set != nil {
+		return set.run(ctx, args, osStdio(stdout, stderr))
 	}
 	fmt.Fprintf(stderr, "amqpemu: unknown command %q (see amqpemu --help)\n", cmd)
 	return errUsage

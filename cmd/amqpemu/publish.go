@@ -26,7 +26,7 @@ type publishFlags struct {
 func parsePublishFlags(args []string, stdout, stderr io.Writer) (*publishFlags, error) {
 	f := &publishFlags{}
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.StringVar(&f.server, "server", "http://127.0.0.1:8080", "the emulator's HTTP address")
+	fs.StringVar(&f.server, "server", serverDefault(), "the emulator's HTTP address (env AMQPEMU_SERVER)")
 	fs.StringVar(&f.product, "product", "", "product key (required)")
 	fs.StringVar(&f.device, "device", "", "device name (required)")
 	fs.StringVar(&f.topic, "topic", "", "topic (default /<product>/<device>/user/update)")

@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
-	"strings"
 )
 
 // errUsage: the command line was wrong and the one-line reason is printed;
@@ -23,6 +21,9 @@ Usage:
   amqpemu publish [flags] PAYLOAD|@file|-
                             ingest device messages through a running emulator's HTTP API
   amqpemu bench [flags]     drive an AMQP 1.0 broker and measure throughput and latency
+  amqpemu groups COMMAND    consumer groups: list, create, status, clear, … (see amqpemu groups --help)
+  amqpemu subs COMMAND      products' subscriptions (see amqpemu subs --help)
+  amqpemu alerts COMMAND    alert rules (see amqpemu alerts --help)
   amqpemu version           print the version (also --version)
   amqpemu help [command]    this text, or a command's flags (also COMMAND --help)
 `
@@ -61,47 +62,4 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stderr, "amqpemu %s: %v (see amqpemu %s --help)\n", fs.Name(), err, fs.Name())
 	return errUsage
-}
-
-// version is set at build time with -ldflags "-X main.version=…"; when it
-// is not, versionString reads the module version Go recorded.
-var version = ""
-
-// versionString is the version and, when Go recorded it, the VCS revision
-// (with "+dirty" for a build from a modified tree) and its time.
-func versionString() string {
-	v := version
-	info, ok := debug.ReadBuildInfo()
-	if v == "" {
-		v = "(devel)"
-		if ok && info.Main.Version != "" {
-			v = info.Main.Version
-		}
-	}
-	if !ok {
-		return v
-	}
-	var rev, at string
-	dirty := false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return v
-	}
-	parts := []string{v, "revision " + rev[:min(12, len(rev))]}
-	if dirty {
-		parts[1] += "+dirty"
-	}
-	if at != "" {
-		parts = append(parts, at)
-	}
-	return strings.Join(parts, " ")
 }

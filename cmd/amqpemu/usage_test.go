@@ -17,7 +17,7 @@ func TestHelpAndVersion(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7-test", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	commands := []string{"serve", "publish", "bench", "version"}
+	commands := []string{"serve", "publish", "bench", "groups", "subs", "alerts", "version"}
 	serveFlags := []string{"-data", "-http", "-max-message-size", "-metrics-public"}
 	tests := []struct {
 		args       []string
