@@ -44,6 +44,8 @@ func commandSetNamed(name string) *commandSet {
 		return groupsCommands()
 	case "subs":
 		return subsCommands()
+	case "alerts":
+		return alertsCommands()
 	}
 	return nil
 }
