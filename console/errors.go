@@ -73,6 +73,7 @@ var sentinels = []struct {
 	{broker.ErrTooManyMembers, http.StatusConflict, CodeTooManyClients},
 	{broker.ErrInvalidArgument, http.StatusBadRequest, CodeInvalidArgument},
 	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},
+	{broker.ErrStateNotFound, http.StatusNotFound, CodeNotFound},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, CodeTimeout},
