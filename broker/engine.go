@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,6 +24,9 @@ type engine struct {
 	subs   jetstream.KeyValue
 	closed chan struct{} // closed by the connection's ClosedHandler
 	idBase uint64        // of the stream's message ids (messageIDOf)
+
+	stateMu sync.Mutex                    // guards state
+	state   map[string]jetstream.KeyValue // StateBucket handles by bucket name, made on first use
 }
 
 // e is the current engine.

@@ -17,5 +17,6 @@ var (
 	ErrMessageTooLarge  = errors.New("message too large")
 	ErrInvalidName      = errors.New("invalid identifier")
 	ErrUnavailable      = errors.New("engine unavailable")
+	ErrStateNotFound    = errors.New("state key not found")
 	ErrClosed           = errors.New("broker closed")
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
 )
 
@@ -36,6 +37,8 @@ const (
 	CodeUnavailable          = "Unavailable"
 	CodeTimeout              = "Timeout"
 	CodeInternalError        = "InternalError"
+	CodeAlertNotFound        = "AlertNotFound"
+	CodeAlertsDisabled       = "AlertsDisabled"
 )
 
 // Error is an HTTP error answer: Status, and the JSON body {"code", "message"}.
@@ -51,8 +54,8 @@ func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// sentinels maps the broker's errors to statuses and codes, checked in order
-// with errors.Is.
+// sentinels maps the broker's (and the alert service's) errors to statuses
+// and codes, checked in order with errors.Is.
 //
 // ErrTooManyGroups is 409, not 429: 429 tells clients to back off and retry,
 // and a retry never succeeds until a group is deleted; the request conflicts
@@ -75,6 +78,8 @@ var sentinels = []struct {
 	{broker.ErrInvalidArgument, http.StatusBadRequest, CodeInvalidArgument},
 	{broker.ErrInvalidPage, http.StatusBadRequest, CodeInvalidPageParams},
 	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},
+	{broker.ErrStateNotFound, http.StatusNotFound, CodeNotFound},
+	{alerts.ErrRuleNotFound, http.StatusNotFound, CodeAlertNotFound},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, CodeTimeout},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
 )
 
@@ -30,6 +31,8 @@ func TestErrorFor(t *testing.T) {
 		{"invalid argument", wrap(broker.ErrInvalidArgument), http.StatusBadRequest, CodeInvalidArgument, false},
 		{"invalid name", wrap(broker.ErrInvalidName), http.StatusBadRequest, CodeInvalidName, false},
 		{"message too large", wrap(broker.ErrMessageTooLarge), http.StatusRequestEntityTooLarge, CodeMessageTooLarge, false},
+		{"alert rule not found", wrap(alerts.ErrRuleNotFound), http.StatusNotFound, CodeAlertNotFound, false},
+		{"state not found", wrap(broker.ErrStateNotFound), http.StatusNotFound, CodeNotFound, false},
 		{"engine unavailable", wrap(broker.ErrUnavailable), http.StatusServiceUnavailable, CodeUnavailable, false},
 		{"closed", wrap(broker.ErrClosed), http.StatusServiceUnavailable, CodeUnavailable, false},
 		{"deadline", wrap(context.DeadlineExceeded), http.StatusGatewayTimeout, CodeTimeout, false},
@@ -63,7 +66,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		broker.ErrGroupNotFound, broker.ErrGroupExists, broker.ErrInvalidGroupName, broker.ErrTooManyGroups,
 		broker.ErrDefaultGroup, broker.ErrGroupInUse, broker.ErrTooManyMembers, broker.ErrInvalidMessage,
 		broker.ErrInvalidArgument, broker.ErrClosed, broker.ErrInvalidName, broker.ErrMessageTooLarge, broker.ErrUnavailable,
-		broker.ErrInvalidPage,
+		broker.ErrInvalidPage, broker.ErrStateNotFound, alerts.ErrRuleNotFound,
 	} {
 		if _, internal := errorFor(err); internal {
 			t.Errorf("%v maps to 500", err)

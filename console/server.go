@@ -26,6 +26,9 @@ type Config struct {
 	Listeners func() map[string]string // name → bound host:port, for GET /api/v1/info; may be nil
 	Ready     func() bool              // GET /healthz answers 200 once it is true; nil means always ready
 
+	// Alerts serves /api/v1/alerts; nil turns those routes to 404 AlertsDisabled.
+	Alerts Alerts
+
 	// Registry is served at GET /metrics; nil leaves /metrics out.
 	Registry *prometheus.Registry
 	// MaxMessageSize is the broker's message size limit
@@ -95,6 +98,7 @@ func (s *Server) routes() {
 
 	s.mux.Handle("POST /api/v1/messages", s.api(s.postMessages))
 	s.mux.Handle("POST /api/v1/devices/{pk}/{dn}/status", s.api(s.postDeviceStatus))
+	s.alertRoutes()
 
 	if s.cfg.Registry != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{

@@ -13,8 +13,9 @@ import (
 	"github.com/amqpemu/amqpemu/metrics"
 )
 
-// newHTTPServer builds the REST API, /metrics and /healthz over b.
-func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
+// newHTTPServer builds the REST API, /metrics and /healthz over b (and the
+// alert rules over al).
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
@@ -30,6 +31,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, lns map[st
 		Listeners:       func() map[string]string { return addrs },
 		Ready:           ready,
 		Registry:        reg,
+		Alerts:          al,
 		MaxMessageSize:  b.MaxMessageSize(),
 		AccessKeyID:     f.accessKeyID,
 		AccessKeySecret: f.accessKeySecret,

@@ -209,6 +209,11 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	defer closeBroker(b)
 	logRestored(ctx, log, b, f)
+	alertEval, stopAlerts, err := startAlerts(ctx, f, b, obs, log)
+	if err != nil {
+		return err
+	}
+	defer stopAlerts()
 
 	exposed := beyondLoopback(listeners)
 	// $cbs (Azure SDKs) accepts shared access signatures of the access key.
@@ -232,7 +237,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
-	web, err := newHTTPServer(f, b, obs, listeners, exposed, healthy, log)
+	web, err := newHTTPServer(f, b, obs, alertEval, listeners, exposed, healthy, log)
 	if err != nil {
 		return err
 	}
