@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -30,17 +29,21 @@ func TestServeAlerts(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	rule, _ := json.Marshal(map[string]any{"name": "always", "group": "DEFAULT_GROUP", "metric": "AccumulationCount",
-		"comparison": ">=", "threshold": 0, "period": 5, "times": 1, "webhook": hook.URL})
-	resp, err := http.Post("http://"+em.http+"/api/v1/alerts", "application/json", bytes.NewReader(rule))
-	if err != nil {
-		t.Fatal(err)
+	server := "http://" + em.http
+	step := func(c cliCase) {
+		t.Helper()
+		c.args = append(c.args, "--server", server)
+		c.run(t, bin)
 	}
-	var created struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create: %s", resp.Status)
+	step(cliCase{args: []string{"alerts", "list"}, want: []string{"no alert rules"}})
+	step(cliCase{args: []string{"alerts", "create", "bad", "--group", "DEFAULT_GROUP", "--metric", "Nonsense", "--comparison", ">=",
+		"--threshold", "0", "--webhook", hook.URL}, exit: 1, wantErr: []string{"amqpemu alerts create: InvalidArgument: ", "metric"}})
+	step(cliCase{args: []string{"alerts", "create", "bad", "--threshold", "x"}, exit: 2, wantErr: []string{"--threshold"}})
+	var created apiAlert
+	step(cliCase{args: []string{"alerts", "create", "always", "--group", "DEFAULT_GROUP", "--metric", "AccumulationCount",
+		"--comparison", ">=", "--threshold", "0", "--period", "5", "--times", "1", "--webhook", hook.URL, "--json"}, check: decodeInto(&created)})
+	if created.ID == "" || created.Comparison != "GreaterThanOrEqualToThreshold" || created.Period != 5 || !created.Enabled {
+		t.Fatalf("create --json: %+v", created)
 	}
 	select {
 	case form := <-got:
@@ -49,6 +52,19 @@ func TestServeAlerts(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no callback within 30 s")
+	}
+	step(cliCase{args: []string{"alerts", "list"}, want: []string{created.ID, "always", "DEFAULT_GROUP", "Average(AccumulationCount) GreaterThanOrEqualToThreshold 0", "ALERT"}})
+	step(cliCase{args: []string{"alerts", "get", created.ID}, want: []string{"webhook:", hook.URL, "ALERT"}})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := runCLI(t, bin, nil, "", "alerts", "history", created.ID, "--server", server)
+		if strings.Contains(r.stdout, "ALERT") && strings.Contains(r.stdout, "200") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history without the delivered alert:\n%s%s", r.stdout, r.stderr)
+		}
+		time.Sleep(100 * time.Millisecond) // the outcome is recorded after the webhook answers
 	}
 	waitMetrics(t, em.http, `amqpemu_alert_firing{group="DEFAULT_GROUP",rule="`+created.ID+`"} 1`)
 
@@ -59,7 +75,7 @@ func TestServeAlerts(t *testing.T) {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 	em = startEmulator(t, bin, dir)
-	resp, err = http.Get("http://" + em.http + "/api/v1/alerts/" + created.ID)
+	resp, err := http.Get("http://" + em.http + "/api/v1/alerts/" + created.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,4 +83,7 @@ func TestServeAlerts(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("rule after restart: %s", resp.Status)
 	}
+	server = "http://" + em.http
+	step(cliCase{args: []string{"alerts", "delete", created.ID}, want: []string{"deleted alert rule " + created.ID}})
+	step(cliCase{args: []string{"alerts", "get", created.ID}, exit: 1, wantErr: []string{"amqpemu alerts get: AlertNotFound: "}})
 }
