@@ -104,7 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		status, body = e.Status, errorBody(c.requestID, r.Host, e)
 	}
-	ev := s.log.Debug().Str("request", c.requestID).Str("version", c.version).Str("action", c.action).
+	ev := s.log.Debug().Str("request", c.requestID).Str("host", r.Host).Str("version", c.version).Str("action", c.action).
 		Str("accessKey", c.accessKey).Str("scheme", c.scheme).Int("status", status)
 	if e != nil {
 		ev = ev.Str("code", e.Code)
