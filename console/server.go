@@ -52,6 +52,14 @@ type Config struct {
 	// ExtraHosts: the guard against DNS rebinding (see guard.go).
 	HostCheck  bool
 	ExtraHosts []string
+
+	// RPC answers the vendor's RPC OpenAPI calls at "/" (see isRPC); they
+	// are signed, so neither RequireAuth nor HostCheck applies. Nil leaves
+	// them to the routes.
+	RPC http.Handler
+	// Downlink answers GET /api/v1/products/{pk}/devices/{dn}/downlink;
+	// nil answers an empty list.
+	Downlink DownlinkSource
 }
 
 // Server is the HTTP side of amqpemu.
@@ -99,6 +107,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/messages", s.api(s.postMessages))
 	s.mux.Handle("POST /api/v1/devices/{pk}/{dn}/status", s.api(s.postDeviceStatus))
 	s.alertRoutes()
+	s.mux.Handle("GET /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.getDownlink))
 
 	if s.cfg.Registry != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
@@ -140,6 +149,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if !s.guard(w, r) {
+		return
+	}
+	if s.cfg.RPC != nil && isRPC(r) {
+		s.cfg.RPC.ServeHTTP(w, r)
 		return
 	}
 	if s.cfg.RequireAuth && s.needsAuth(r.URL.Path) && !s.authorized(r) {

@@ -10,11 +10,14 @@ import (
 
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/console"
+	"github.com/amqpemu/amqpemu/downlink"
 	"github.com/amqpemu/amqpemu/metrics"
+	"github.com/amqpemu/amqpemu/openapi"
+	"github.com/amqpemu/amqpemu/openapi/iot"
 )
 
-// newHTTPServer builds the REST API, /metrics and /healthz over b (and the
-// alert rules over al).
+// newHTTPServer builds the REST API, the vendor's RPC OpenAPI, /metrics and
+// /healthz over b (and the alert rules over al).
 func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
@@ -24,6 +27,9 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	for name, ln := range lns {
 		addrs[name] = ln.Addr().String()
 	}
+	downlinks := downlink.NewRecorder()
+	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
+	rpc.Register(iot.Version, iot.Product(b, downlinks))
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,
@@ -39,6 +45,8 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		MetricsPublic:   f.metricsPublic,
 		HostCheck:       !exposed, // beyond loopback the key guards the API, and clients use any name
 		ExtraHosts:      splitList(f.tlsHosts),
+		RPC:             rpc,
+		Downlink:        downlinks,
 	})
 	return &http.Server{
 		Handler:           api.Handler(),

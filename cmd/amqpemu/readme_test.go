@@ -49,3 +49,36 @@ func TestReadmeGoConsumer(t *testing.T) {
 	}
 	waitMetrics(t, em.http, `amqpemu_acks_total{group="DEFAULT_GROUP"} 1`)
 }
+
+// TestReadmeOpenAPIExample: the README's OpenAPI snippet is
+// examples/openapi/main.go word for word and, built, manages a group of a
+// running emulator through the vendor's SDK.
+func TestReadmeOpenAPIExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../examples/openapi/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
+		t.Fatal("README.md's OpenAPI snippet is not examples/openapi/main.go: update one from the other")
+	}
+	example := filepath.Join(t.TempDir(), "openapi")
+	build := exec.Command("go", "build", "-o", example, "./examples/openapi")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build examples/openapi: %v\n%s", err, out)
+	}
+	bin := buildBinary(t)
+	em := startEmulator(t, bin, t.TempDir())
+	out, err := exec.Command(example, em.http).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "000100: 0 accumulated, 0 online clients") {
+		t.Fatalf("example: %v\n%s", err, out)
+	}
+	list, err := exec.Command(bin, "subs", "get", "pk1", "--server", "http://"+em.http).CombinedOutput()
+	if err != nil || !strings.Contains(string(list), "000100") {
+		t.Fatalf("the example's subscription: %v\n%s", err, list)
+	}
+}
