@@ -69,6 +69,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr *os.File) error
 		return bench(ctx, args, stdout, stderr)
 	case "publish":
 		return publish(ctx, args, stdout, stderr)
+	case "simulate":
+		return simulate(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "amqpemu", versionString())
 		return nil

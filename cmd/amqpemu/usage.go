@@ -21,6 +21,7 @@ Usage:
   amqpemu publish [flags] PAYLOAD|@file|-
                             ingest device messages through a running emulator's HTTP API
   amqpemu bench [flags]     drive an AMQP 1.0 broker and measure throughput and latency
+  amqpemu simulate [flags]  simulated devices publishing over MQTT (see amqpemu simulate --help)
   amqpemu groups COMMAND    consumer groups: list, create, status, clear, … (see amqpemu groups --help)
   amqpemu subs COMMAND      products' subscriptions (see amqpemu subs --help)
   amqpemu alerts COMMAND    alert rules (see amqpemu alerts --help)
