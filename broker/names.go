@@ -114,3 +114,12 @@ func quote(s string) string {
 	}
 	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
 }
+
+// ValidateProductKey checks a product key by the rules Publish applies;
+// the error wraps ErrInvalidName. Other packages keeping products (the
+// device registry) use it so that every product they accept can publish.
+func ValidateProductKey(pk string) error { return checkProductKey(pk) }
+
+// ValidateDeviceName checks a device name by the rules Publish applies;
+// the error wraps ErrInvalidName.
+func ValidateDeviceName(dn string) error { return checkDeviceName(dn) }

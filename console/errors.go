@@ -8,6 +8,7 @@ import (
 
 	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/devices"
 )
 
 // Error codes of the JSON error answers; they are part of the REST contract.
@@ -39,6 +40,10 @@ const (
 	CodeInternalError        = "InternalError"
 	CodeAlertNotFound        = "AlertNotFound"
 	CodeAlertsDisabled       = "AlertsDisabled"
+	CodeDeviceNotFound       = "DeviceNotFound"
+	CodeDeviceExists         = "DeviceExists"
+	CodeProductNotFound      = "ProductNotFound"
+	CodeDevicesDisabled      = "DevicesDisabled"
 )
 
 // Error is an HTTP error answer: Status, and the JSON body {"code", "message"}.
@@ -54,7 +59,8 @@ func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// sentinels maps the broker's (and the alert service's) errors to statuses
+// sentinels maps the broker's (and the alert service's and device
+// registry's) errors to statuses
 // and codes, checked in order with errors.Is.
 //
 // ErrTooManyGroups is 409, not 429: 429 tells clients to back off and retry,
@@ -80,6 +86,9 @@ var sentinels = []struct {
 	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},
 	{broker.ErrStateNotFound, http.StatusNotFound, CodeNotFound},
 	{alerts.ErrRuleNotFound, http.StatusNotFound, CodeAlertNotFound},
+	{devices.ErrDeviceNotFound, http.StatusNotFound, CodeDeviceNotFound},
+	{devices.ErrDeviceExists, http.StatusConflict, CodeDeviceExists},
+	{devices.ErrProductNotFound, http.StatusNotFound, CodeProductNotFound},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, CodeTimeout},

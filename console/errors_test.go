@@ -9,6 +9,7 @@ import (
 
 	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/devices"
 )
 
 func TestErrorFor(t *testing.T) {
@@ -32,6 +33,9 @@ func TestErrorFor(t *testing.T) {
 		{"invalid name", wrap(broker.ErrInvalidName), http.StatusBadRequest, CodeInvalidName, false},
 		{"message too large", wrap(broker.ErrMessageTooLarge), http.StatusRequestEntityTooLarge, CodeMessageTooLarge, false},
 		{"alert rule not found", wrap(alerts.ErrRuleNotFound), http.StatusNotFound, CodeAlertNotFound, false},
+		{"device not found", wrap(devices.ErrDeviceNotFound), http.StatusNotFound, CodeDeviceNotFound, false},
+		{"device exists", wrap(devices.ErrDeviceExists), http.StatusConflict, CodeDeviceExists, false},
+		{"product not found", wrap(devices.ErrProductNotFound), http.StatusNotFound, CodeProductNotFound, false},
 		{"state not found", wrap(broker.ErrStateNotFound), http.StatusNotFound, CodeNotFound, false},
 		{"engine unavailable", wrap(broker.ErrUnavailable), http.StatusServiceUnavailable, CodeUnavailable, false},
 		{"closed", wrap(broker.ErrClosed), http.StatusServiceUnavailable, CodeUnavailable, false},
@@ -60,13 +64,14 @@ func TestErrorFor(t *testing.T) {
 }
 
 // TestEverySentinelMapped keeps the table complete: each exported broker
-// sentinel has a non-500 answer.
+// (alerts, devices) sentinel has a non-500 answer.
 func TestEverySentinelMapped(t *testing.T) {
 	for _, err := range []error{
 		broker.ErrGroupNotFound, broker.ErrGroupExists, broker.ErrInvalidGroupName, broker.ErrTooManyGroups,
 		broker.ErrDefaultGroup, broker.ErrGroupInUse, broker.ErrTooManyMembers, broker.ErrInvalidMessage,
 		broker.ErrInvalidArgument, broker.ErrClosed, broker.ErrInvalidName, broker.ErrMessageTooLarge, broker.ErrUnavailable,
 		broker.ErrInvalidPage, broker.ErrStateNotFound, alerts.ErrRuleNotFound,
+		devices.ErrDeviceNotFound, devices.ErrDeviceExists, devices.ErrProductNotFound,
 	} {
 		if _, internal := errorFor(err); internal {
 			t.Errorf("%v maps to 500", err)

@@ -38,6 +38,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return decodeBytes(data, v)
 }
 
+// decodeOptional is decode for a body that may be left out: an empty body
+// leaves v as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := readBody(w, r, maxBody)
+	if err != nil || len(bytes.TrimSpace(data)) == 0 {
+		return err
+	}
+	return decodeBytes(data, v)
+}
+
 func decodeBytes(data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errorf(http.StatusBadRequest, CodeInvalidJSON, "the request body is empty; it must be %s", jsonKind(reflect.TypeOf(v)))

@@ -60,6 +60,9 @@ type Config struct {
 	// Downlink answers GET /api/v1/products/{pk}/devices/{dn}/downlink;
 	// nil answers an empty list.
 	Downlink DownlinkSource
+	// Devices serves the device registry under /api/v1/products; nil
+	// turns those routes to 404 DevicesDisabled.
+	Devices Devices
 }
 
 // Server is the HTTP side of amqpemu.
@@ -107,6 +110,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/messages", s.api(s.postMessages))
 	s.mux.Handle("POST /api/v1/devices/{pk}/{dn}/status", s.api(s.postDeviceStatus))
 	s.alertRoutes()
+	s.registryRoutes()
 	s.mux.Handle("GET /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.getDownlink))
 
 	if s.cfg.Registry != nil {

@@ -1,6 +1,6 @@
 package main
 
-// The REST client commands (groups, subs; alerts, devices and simulate
+// The REST client commands (groups, subs, alerts, devices; simulate
 // later) manage a running emulator through its REST API only. Each is a
 // commandSet: a table of subcommands from which the help is rendered, the
 // common flags (--server, --json, --timeout, the access key), and one
@@ -37,7 +37,7 @@ import (
 const defaultServer = "http://127.0.0.1:8080"
 
 // commandSetNamed is the REST client command called name, or nil. Adding
-// one (alerts, devices, simulate) is a case here and a line in usage.
+// one (simulate) is a case here and a line in usage.
 func commandSetNamed(name string) *commandSet {
 	switch name {
 	case "groups":
@@ -46,6 +46,8 @@ func commandSetNamed(name string) *commandSet {
 		return subsCommands()
 	case "alerts":
 		return alertsCommands()
+	case "devices":
+		return devicesCommands()
 	}
 	return nil
 }
@@ -61,7 +63,7 @@ type commandSet struct {
 // subcommand is one line of a commandSet's table.
 type subcommand struct {
 	name     string
-	args     []string // the positional arguments, all required: {"GROUP", "NEW_NAME"}
+	args     []string // the positional arguments, required but for trailing "[OPTIONAL]" ones: {"GROUP", "NEW_NAME"}
 	summary  string   // one line, lower case, for the set's help
 	examples []string // command lines, each shown after "Example:"
 	// setup declares the subcommand's own flags on fs and returns the
@@ -167,15 +169,19 @@ func (s *commandSet) runSub(ctx context.Context, sub *subcommand, args []string,
 	if err != nil {
 		return err
 	}
+	required := 0 // the arguments before the optional ones, "[DN]"
+	for required < len(sub.args) && !strings.HasPrefix(sub.args[required], "[") {
+		required++
+	}
 	switch {
-	case len(pos) < len(sub.args):
-		return c.usageError("missing %s", strings.Join(sub.args[len(pos):], " "))
+	case len(pos) < required:
+		return c.usageError("missing %s", strings.Join(sub.args[len(pos):required], " "))
 	case len(pos) > len(sub.args):
 		return c.usageError("unexpected argument %q", pos[len(sub.args)])
 	}
 	for i, p := range pos {
 		if p == "" {
-			return c.usageError("%s is empty", sub.args[i])
+			return c.usageError("%s is empty", strings.Trim(sub.args[i], "[]"))
 		}
 	}
 	if err := c.init(); err != nil {

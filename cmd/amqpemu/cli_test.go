@@ -321,9 +321,9 @@ func TestCLINoEmulator(t *testing.T) {
 func TestCLIHelp(t *testing.T) {
 	bin := buildBinary(t)
 	for _, args := range [][]string{{"help"}, {"--help"}} {
-		cliCase{args: args, want: []string{"amqpemu groups COMMAND", "amqpemu subs COMMAND", "amqpemu alerts COMMAND", "alert rules (see amqpemu alerts --help)"}}.run(t, bin)
+		cliCase{args: args, want: []string{"amqpemu groups COMMAND", "amqpemu subs COMMAND", "amqpemu alerts COMMAND", "alert rules (see amqpemu alerts --help)", "amqpemu devices COMMAND"}}.run(t, bin)
 	}
-	for _, set := range []*commandSet{groupsCommands(), subsCommands()} {
+	for _, set := range []*commandSet{groupsCommands(), subsCommands(), devicesCommands()} {
 		var lines []string
 		for _, sub := range set.cmds {
 			lines = append(lines, "  "+sub.name+" ", sub.summary+"\n")

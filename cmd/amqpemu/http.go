@@ -17,8 +17,9 @@ import (
 )
 
 // newHTTPServer builds the REST API, the vendor's RPC OpenAPI, /metrics and
-// /healthz over b (and the alert rules over al).
-func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
+// /healthz over b (and the alert rules over al, the device
+// registry over devs).
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
@@ -47,6 +48,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		ExtraHosts:      splitList(f.tlsHosts),
 		RPC:             rpc,
 		Downlink:        downlinks,
+		Devices:         devs,
 	})
 	return &http.Server{
 		Handler:           api.Handler(),

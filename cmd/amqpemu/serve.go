@@ -20,6 +20,7 @@ import (
 	"github.com/amqpemu/amqpemu/amqp"
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/devices"
 	"github.com/amqpemu/amqpemu/internal/datadir"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/stomp"
@@ -209,6 +210,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	defer closeBroker(b)
 	logRestored(ctx, log, b, f)
+	registry := devices.New(b.StateBucket("devices"), b)
 	alertEval, stopAlerts, err := startAlerts(ctx, f, b, obs, log)
 	if err != nil {
 		return err
@@ -237,7 +239,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
-	web, err := newHTTPServer(f, b, obs, alertEval, listeners, exposed, healthy, log)
+	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, log)
 	if err != nil {
 		return err
 	}

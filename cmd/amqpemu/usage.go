@@ -25,6 +25,7 @@ Usage:
   amqpemu groups COMMAND    consumer groups: list, create, status, clear, … (see amqpemu groups --help)
   amqpemu subs COMMAND      products' subscriptions (see amqpemu subs --help)
   amqpemu alerts COMMAND    alert rules (see amqpemu alerts --help)
+  amqpemu devices COMMAND   products and devices of the registry (see amqpemu devices --help)
   amqpemu version           print the version (also --version)
   amqpemu help [command]    this text, or a command's flags (also COMMAND --help)
 `
