@@ -1,16 +1,12 @@
 package console
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
-	"encoding/json"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/devicemsg"
 )
 
 // Until amqpemu has device connectivity, the API reports devices going
@@ -20,20 +16,6 @@ import (
 type deviceStatusJSON struct {
 	Status   string `json:"status"`   // online or offline
 	ClientIP string `json:"clientIp"` // the device's address; the caller's when empty
-}
-
-// deviceStatusMessage is the payload the platform sends on
-// /as/mqtt/status/{pk}/{dn}.
-type deviceStatusMessage struct {
-	Status      string `json:"status"`
-	IotID       string `json:"iotId"`
-	ProductKey  string `json:"productKey"`
-	DeviceName  string `json:"deviceName"`
-	Time        string `json:"time"`        // local time, 2018-08-31 15:32:28.205
-	UTCTime     string `json:"utcTime"`     // 2018-08-31T07:32:28.205Z
-	LastTime    string `json:"lastTime"`    // the previous status change
-	UTCLastTime string `json:"utcLastTime"` //
-	ClientIP    string `json:"clientIp"`
 }
 
 // lastSeen remembers each device's previous status change (in memory: it
@@ -75,32 +57,12 @@ func (s *Server) postDeviceStatus(w http.ResponseWriter, r *http.Request) error 
 		in.ClientIP, _, _ = net.SplitHostPort(r.RemoteAddr)
 	}
 	now := time.Now()
-	payload, _ := json.Marshal(statusMessage(pk, dn, in, now, s.devices.swap(pk+"/"+dn, now)))
-	ids, err := s.b.Publish(r.Context(), broker.DeviceMessage{
-		ProductKey: pk, DeviceName: dn, Kind: broker.KindStatus,
-		Topic: "/as/mqtt/status/" + pk + "/" + dn, Payload: payload, GenerateTime: now,
-	})
+	msg := devicemsg.Status(pk, dn, "", in.Status, in.ClientIP, "", now, s.devices.swap(pk+"/"+dn, now))
+	ids, err := s.b.Publish(r.Context(), msg.DeviceMessage(now))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, struct {
 		MessageIDs []string `json:"messageIds"`
 	}{ids})
-}
-
-func statusMessage(pk, dn string, in deviceStatusJSON, now, last time.Time) deviceStatusMessage {
-	const local, utc = "2006-01-02 15:04:05.000", "2006-01-02T15:04:05.000Z"
-	return deviceStatusMessage{
-		Status: in.Status, IotID: iotID(pk, dn), ProductKey: pk, DeviceName: dn,
-		Time: now.Local().Format(local), UTCTime: now.UTC().Format(utc),
-		LastTime: last.Local().Format(local), UTCLastTime: last.UTC().Format(utc),
-		ClientIP: in.ClientIP,
-	}
-}
-
-// iotID is a stable stand-in for the platform's device id: 20 characters
-// derived from product and device, then the "000100" suffix its ids end with.
-func iotID(pk, dn string) string {
-	sum := sha1.Sum([]byte(pk + "/" + dn))
-	return strings.ToUpper(hex.EncodeToString(sum[:]))[:20] + "000100"
 }

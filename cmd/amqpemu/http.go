@@ -17,9 +17,9 @@ import (
 )
 
 // newHTTPServer builds the REST API, the vendor's RPC OpenAPI, /metrics and
-// /healthz over b (and the alert rules over al, the device
-// registry over devs).
-func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, log zerolog.Logger) (*http.Server, error) {
+// /healthz over b (and the alert rules over al, the device registry over
+// devs); the OpenAPI Pub goes through pub, which records into downlinks.
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, log zerolog.Logger) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
@@ -28,9 +28,8 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	for name, ln := range lns {
 		addrs[name] = ln.Addr().String()
 	}
-	downlinks := downlink.NewRecorder()
 	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
-	rpc.Register(iot.Version, iot.Product(b, downlinks))
+	rpc.Register(iot.Version, iot.Product(b, pub))
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,

@@ -38,7 +38,7 @@ func buildBinary(t *testing.T) string {
 func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator {
 	t.Helper()
 	args := append([]string{"serve", "--data", dataDir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
-		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--log-format", "json"}, extra...)
+		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--mqtt", "127.0.0.1:0", "--log-format", "json"}, extra...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -24,6 +24,7 @@ func listenerSpecs(f *serveFlags) []listenerSpec {
 		{"stomp", "--stomp", f.stompAddr, false},
 		{"stomps", "--stomps", f.stompsAddr, true},
 		{"http", "--http", f.httpAddr, false},
+		{"mqtt", "--mqtt", f.mqttAddr, false},
 	}
 }
 

@@ -119,7 +119,7 @@ func TestPublishReportsErrors(t *testing.T) {
 func TestServeRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--log-level", "loud"},
-		{"serve", "--data", t.TempDir(), "--amqp", "off", "--amqps", "off", "--stomp", "off", "--stomps", "off", "--http", "off"},
+		{"serve", "--data", t.TempDir(), "--amqp", "off", "--amqps", "off", "--stomp", "off", "--stomps", "off", "--http", "off", "--mqtt", "off"},
 		{"serve", "--data", t.TempDir(), "--amqp", "256.0.0.1:99999"},
 		{"frobnicate"},
 	} {

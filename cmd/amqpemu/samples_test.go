@@ -144,7 +144,7 @@ func TestOfficialSamples(t *testing.T) {
 	}
 	dataDir := t.TempDir()
 	em := startSamplesEmulator(t, bin, "serve", "--data", dataDir,
-		"--amqp", "127.0.0.1:0", "--amqps", "127.0.0.1:0", "--stomp", "127.0.0.1:0", "--stomps", "127.0.0.1:0",
+		"--amqp", "127.0.0.1:0", "--amqps", "127.0.0.1:0", "--stomp", "127.0.0.1:0", "--stomps", "127.0.0.1:0", "--mqtt", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--access-key-id", samplesKeyID, "--access-key-secret", samplesKeySecret,
 		"--log-format", "json")
 	caFile := filepath.Join(dataDir, "tls", "ca.pem")

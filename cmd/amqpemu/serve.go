@@ -21,8 +21,10 @@ import (
 	"github.com/amqpemu/amqpemu/amqp/brokerbackend"
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/devices"
+	"github.com/amqpemu/amqpemu/downlink"
 	"github.com/amqpemu/amqpemu/internal/datadir"
 	"github.com/amqpemu/amqpemu/metrics"
+	"github.com/amqpemu/amqpemu/mqtt"
 	"github.com/amqpemu/amqpemu/stomp"
 	"github.com/amqpemu/amqpemu/vendorauth"
 )
@@ -44,6 +46,7 @@ type serveFlags struct {
 	amqpAddr, amqpsAddr    string
 	stompAddr, stompsAddr  string
 	httpAddr               string
+	mqttAddr               string
 	listenAll              bool
 	allowAnonymous         bool
 	metricsPublic          bool
@@ -71,6 +74,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.stompAddr, "stomp", "127.0.0.1:61613", "STOMP 1.2 listen address, plain TCP (`off` disables)")
 	fs.StringVar(&f.stompsAddr, "stomps", "127.0.0.1:61614", "STOMP 1.2 over TLS listen address (`off` disables)")
+	fs.StringVar(&f.mqttAddr, "mqtt", "127.0.0.1:1883", "MQTT device listen address, plain TCP: devices sign in as on the platform (`off` disables)")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
@@ -112,7 +116,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	if f.listenAll {
-		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr} {
+		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr, &f.mqttAddr} {
 			if h, p, err := net.SplitHostPort(*a); err == nil && h == "127.0.0.1" {
 				*a = net.JoinHostPort("", p)
 			}
@@ -236,10 +240,17 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		Logger:        log.With().Str("component", "stomp").Logger(),
 		Observer:      metrics.NewSTOMPObserver(obs.counters),
 	})
+	downlinks := downlink.NewRecorder()
+	devSrv := mqtt.New(mqtt.Config{
+		Broker:   b,
+		Devices:  registry,
+		Recorder: downlinks,
+		Logger:   log.With().Str("component", "mqtt").Logger(),
+	})
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
-	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, log)
+	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, log)
 	if err != nil {
 		return err
 	}
@@ -249,6 +260,8 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		switch name {
 		case "http":
 			go func() { errc <- web.Serve(ln) }()
+		case "mqtt":
+			go func() { errc <- devSrv.Serve(ln) }()
 		case "stomp", "stomps":
 			go func() { errc <- stompSrv.Serve(ln) }()
 		default:
@@ -267,7 +280,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	web.Shutdown(sctx)
-	if serr := errors.Join(srv.Shutdown(sctx), stompSrv.Shutdown(sctx)); serr != nil {
+	if serr := errors.Join(srv.Shutdown(sctx), stompSrv.Shutdown(sctx), devSrv.Shutdown(sctx)); serr != nil {
 		log.Warn().Err(serr).Msg("shutdown timed out")
 	}
 	return err

@@ -25,7 +25,7 @@ func TestSecondServerOnSameDataFails(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "serve", "--data", dir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
-		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--log-format", "json")
+		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--mqtt", "off", "--log-format", "json")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("second server on the same --data exited 0:\n%s", out)
@@ -52,7 +52,7 @@ func TestDataDirIsAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := run(context.Background(), []string{"serve", "--data", path, "--amqp", "127.0.0.1:0", "--amqps", "127.0.0.1:0",
-		"--stomp", "off", "--stomps", "off", "--http", "off", "--log-format", "json"}, nil, devNull(t))
+		"--stomp", "off", "--stomps", "off", "--http", "off", "--mqtt", "off", "--log-format", "json"}, nil, devNull(t))
 	if err == nil || !strings.Contains(err.Error(), "data directory "+path) || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("serve --data FILE: %v, want an error naming the data directory", err)
 	}
@@ -71,7 +71,7 @@ func TestEveryPortConflictReported(t *testing.T) {
 		busy = append(busy, ln.Addr().String())
 	}
 	err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--amqp", busy[0], "--amqps", "off",
-		"--stomp", "127.0.0.1:0", "--stomps", "off", "--http", busy[1], "--log-format", "json"}, nil, devNull(t))
+		"--stomp", "127.0.0.1:0", "--stomps", "off", "--http", busy[1], "--mqtt", "off", "--log-format", "json"}, nil, devNull(t))
 	if err == nil {
 		t.Fatal("serve on taken ports: no error")
 	}
