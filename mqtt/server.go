@@ -86,9 +86,10 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Serve accepts device connections on ln until Shutdown; it returns
-// ErrServerClosed then. One listener per Server.
-func (s *Server) Serve(ln net.Listener) error {
+// Serve accepts device connections on every listener given (--mqtt's
+// plain-and-TLS port, --mqtts) until Shutdown; it returns ErrServerClosed
+// then. It is called once.
+func (s *Server) Serve(lns ...net.Listener) error {
 	s.mu.Lock()
 	if s.serving {
 		s.mu.Unlock()
@@ -96,8 +97,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.serving = true
 	s.mu.Unlock()
-	if err := s.m.AddListener(listeners.NewNet("mqtt", ln)); err != nil {
-		return fmt.Errorf("mqtt: %w", err)
+	for _, ln := range lns {
+		if err := s.m.AddListener(listeners.NewNet("mqtt "+ln.Addr().String(), ln)); err != nil {
+			return fmt.Errorf("mqtt: %w", err)
+		}
 	}
 	if err := s.m.Serve(); err != nil {
 		return fmt.Errorf("mqtt: %w", err)

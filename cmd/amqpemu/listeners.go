@@ -9,22 +9,25 @@ import (
 	"strings"
 
 	"github.com/amqpemu/amqpemu/devtls"
+	"github.com/amqpemu/amqpemu/internal/sniff"
 )
 
-// listenerSpec is one listener the flags may ask for.
+// listenerSpec is one listener the flags may ask for. With sniff, it
+// serves TLS and plain TCP on one port (as the platform's MQTT 1883 does).
 type listenerSpec struct {
 	name, flag, addr string
-	tls              bool
+	tls, sniff       bool
 }
 
 func listenerSpecs(f *serveFlags) []listenerSpec {
 	return []listenerSpec{
-		{"amqp", "--amqp", f.amqpAddr, false},
-		{"amqps", "--amqps", f.amqpsAddr, true},
-		{"stomp", "--stomp", f.stompAddr, false},
-		{"stomps", "--stomps", f.stompsAddr, true},
-		{"http", "--http", f.httpAddr, false},
-		{"mqtt", "--mqtt", f.mqttAddr, false},
+		{"amqp", "--amqp", f.amqpAddr, false, false},
+		{"amqps", "--amqps", f.amqpsAddr, true, false},
+		{"stomp", "--stomp", f.stompAddr, false, false},
+		{"stomps", "--stomps", f.stompsAddr, true, false},
+		{"http", "--http", f.httpAddr, false, false},
+		{"mqtt", "--mqtt", f.mqttAddr, false, true},
+		{"mqtts", "--mqtts", f.mqttsAddr, true, false},
 	}
 }
 
@@ -36,7 +39,7 @@ func openListeners(f *serveFlags) (map[string]net.Listener, string, error) {
 	var tlsConf *tls.Config
 	var caFile string
 	for _, spec := range listenerSpecs(f) {
-		if spec.tls && spec.addr != "off" {
+		if (spec.tls || spec.sniff) && spec.addr != "off" {
 			var err error
 			if tlsConf, caFile, err = loadTLS(f); err != nil {
 				return nil, "", err
@@ -55,8 +58,11 @@ func openListeners(f *serveFlags) (map[string]net.Listener, string, error) {
 			failed = append(failed, listenFailure{spec, err})
 			continue
 		}
-		if spec.tls {
+		switch {
+		case spec.tls:
 			ln = tls.NewListener(ln, tlsConf)
+		case spec.sniff:
+			ln = sniff.Listener(ln, tlsConf)
 		}
 		out[spec.name] = ln
 	}

@@ -46,7 +46,7 @@ type serveFlags struct {
 	amqpAddr, amqpsAddr    string
 	stompAddr, stompsAddr  string
 	httpAddr               string
-	mqttAddr               string
+	mqttAddr, mqttsAddr    string
 	listenAll              bool
 	allowAnonymous         bool
 	metricsPublic          bool
@@ -74,7 +74,8 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.stompAddr, "stomp", "127.0.0.1:61613", "STOMP 1.2 listen address, plain TCP (`off` disables)")
 	fs.StringVar(&f.stompsAddr, "stomps", "127.0.0.1:61614", "STOMP 1.2 over TLS listen address (`off` disables)")
-	fs.StringVar(&f.mqttAddr, "mqtt", "127.0.0.1:1883", "MQTT device listen address, plain TCP: devices sign in as on the platform (`off` disables)")
+	fs.StringVar(&f.mqttAddr, "mqtt", "127.0.0.1:1883", "MQTT device listen address, plain TCP and TLS on one port as on the platform: devices sign in with their triple (`off` disables)")
+	fs.StringVar(&f.mqttsAddr, "mqtts", "off", "MQTT over TLS only, on a port of its own (e.g. 127.0.0.1:8883)")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
@@ -116,7 +117,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
 	if f.listenAll {
-		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr, &f.mqttAddr} {
+		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr, &f.mqttAddr, &f.mqttsAddr} {
 			if h, p, err := net.SplitHostPort(*a); err == nil && h == "127.0.0.1" {
 				*a = net.JoinHostPort("", p)
 			}
@@ -255,18 +256,22 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 	errc := make(chan error, len(listeners))
+	var mqttListeners []net.Listener // one mqtt.Server serves both
 	for name, ln := range listeners {
 		log.Info().Str("listener", name).Str("addr", ln.Addr().String()).Msg("listening")
 		switch name {
 		case "http":
 			go func() { errc <- web.Serve(ln) }()
-		case "mqtt":
-			go func() { errc <- devSrv.Serve(ln) }()
+		case "mqtt", "mqtts":
+			mqttListeners = append(mqttListeners, ln)
 		case "stomp", "stomps":
 			go func() { errc <- stompSrv.Serve(ln) }()
 		default:
 			go func() { errc <- srv.Serve(ln) }()
 		}
+	}
+	if len(mqttListeners) > 0 {
+		go func() { errc <- devSrv.Serve(mqttListeners...) }()
 	}
 	ready.Store(true)
 	warnDevKey(log, f, exposed)

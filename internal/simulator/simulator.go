@@ -6,9 +6,6 @@ package simulator
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +15,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/amqpemu/amqpemu/devicesign"
 )
 
 // Config is one run.
@@ -127,12 +126,14 @@ func connectAll(ctx context.Context, cfg Config) ([]*device, int, error) {
 func connect(broker string, c Credentials) (*device, error) {
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	id := c.ProductKey + "." + c.DeviceName
-	mac := hmac.New(sha1.New, []byte(c.DeviceSecret))
-	mac.Write([]byte("clientId" + id + "deviceName" + c.DeviceName + "productKey" + c.ProductKey + "timestamp" + ts))
+	password, err := devicesign.Sign("hmacsha1", c.DeviceSecret, devicesign.Content(id, c.DeviceName, c.ProductKey, ts))
+	if err != nil {
+		return nil, err
+	}
 	opts := mqtt.NewClientOptions().AddBroker(broker).
 		SetClientID(id + "|securemode=3,signmethod=hmacsha1,timestamp=" + ts + ",_v=amqpemu-simulate|").
 		SetUsername(c.DeviceName + "&" + c.ProductKey).
-		SetPassword(hex.EncodeToString(mac.Sum(nil))).
+		SetPassword(password).
 		SetKeepAlive(60 * time.Second).SetConnectTimeout(10 * time.Second).
 		SetAutoReconnect(false).SetCleanSession(true)
 	client := mqtt.NewClient(opts)

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/amqpemu/amqpemu/devicesign"
+)
+
+// TestMQTTPlainAndTLS: --mqtt takes plain TCP and TLS (the dev CA's
+// certificate) on one port, as the platform's 1883 does, and --mqtts TLS on
+// its own; a device signs in and publishes over each.
+func TestMQTTPlainAndTLS(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	em := startEmulator(t, bin, dir, "--mqtts", "127.0.0.1:0")
+	server := "http://" + em.http
+	cliCase{args: []string{"groups", "create", "tls_app", "--server", server}}.run(t, bin)
+	cliCase{args: []string{"subs", "set", "pkT", "--groups", "tls_app", "--server", server}}.run(t, bin)
+	var dev struct{ DeviceSecret string }
+	cliCase{args: []string{"devices", "create", "pkT", "dev1", "--json", "--server", server}, check: decodeInto(&dev)}.run(t, bin)
+
+	ca, err := os.ReadFile(filepath.Join(dir, "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	for _, url := range []string{"tcp://" + em.addrs["mqtt"], "tls://" + em.addrs["mqtt"], "tls://" + em.addrs["mqtts"]} {
+		id := "pkT.dev1"
+		pw, _ := devicesign.Sign("hmacsha256", dev.DeviceSecret, devicesign.Content(id, "dev1", "pkT", ""))
+		opts := paho.NewClientOptions().AddBroker(url).SetClientID(id + "|securemode=2,signmethod=hmacsha256|").
+			SetUsername("dev1&pkT").SetPassword(pw).SetKeepAlive(60 * time.Second).SetAutoReconnect(false).
+			SetTLSConfig(&tls.Config{RootCAs: pool})
+		c := paho.NewClient(opts)
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s: connect: %v", url, tok.Error())
+		}
+		body, _ := json.Marshal(map[string]string{"over": url})
+		if tok := c.Publish("/pkT/dev1/user/update", 1, false, body); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("%s: publish: %v", url, tok.Error())
+		}
+		c.Disconnect(100)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var st apiGroupStatus
+		cliCase{args: []string{"groups", "status", "tls_app", "--json", "--server", server}, check: decodeInto(&st)}.run(t, bin)
+		if st.Accumulation == 3 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tls_app holds %d, want 3", st.Accumulation)
+		}
+		time.Sleep(50 * time.Millisecond) // the consumer's counts follow the stream
+	}
+}
