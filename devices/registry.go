@@ -34,6 +34,10 @@ type Device struct {
 	IotID        string    `json:"iotId"`
 	Enabled      bool      `json:"enabled"`
 	CreatedAt    time.Time `json:"createdAt"`
+	// AutoRegistered devices were registered by their first MQTT sign-in
+	// (--auto-register-devices); while that option is on, their sign-in is
+	// not checked, since the device never learnt the secret made for it.
+	AutoRegistered bool `json:"autoRegistered,omitempty"`
 }
 
 // Publisher takes the lifecycle messages; *broker.Broker satisfies it.
@@ -135,6 +139,19 @@ func (r *Registry) Products(ctx context.Context) ([]ProductInfo, error) {
 // is empty) with a new secret and iotId, creating the product on first
 // use, and publishes the lifecycle message "create".
 func (r *Registry) CreateDevice(ctx context.Context, pk, dn string) (Device, error) {
+	return r.createDevice(ctx, pk, dn, false)
+}
+
+// AutoRegister is CreateDevice for a device signing in for the first time
+// under --auto-register-devices.
+func (r *Registry) AutoRegister(ctx context.Context, pk, dn string) (Device, error) {
+	if dn == "" {
+		return Device{}, fmt.Errorf("%w: a device name is needed", broker.ErrInvalidName)
+	}
+	return r.createDevice(ctx, pk, dn, true)
+}
+
+func (r *Registry) createDevice(ctx context.Context, pk, dn string, auto bool) (Device, error) {
 	if err := broker.ValidateProductKey(pk); err != nil {
 		return Device{}, err
 	}
@@ -157,7 +174,7 @@ func (r *Registry) CreateDevice(ctx context.Context, pk, dn string) (Device, err
 	}
 	d := Device{
 		ProductKey: pk, DeviceName: dn, DeviceSecret: randomString(32),
-		IotID: randomString(20) + "000100", Enabled: true, CreatedAt: r.now().UTC(),
+		IotID: randomString(20) + "000100", Enabled: true, CreatedAt: r.now().UTC(), AutoRegistered: auto,
 	}
 	if err := r.put(ctx, deviceKeyOf(pk, dn), d); err != nil {
 		return Device{}, err

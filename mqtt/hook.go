@@ -229,6 +229,11 @@ func (s *Server) signIn(pk packets.Packet, clientIP string) (*session, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 	defer cancel()
 	dev, err := s.cfg.Devices.Device(ctx, prod, dn)
+	if errors.Is(err, devices.ErrDeviceNotFound) && s.cfg.AutoRegister != nil {
+		if dev, err = s.cfg.AutoRegister(ctx, prod, dn); err == nil {
+			s.log.Info().Str("device", deviceKey(prod, dn)).Str("deviceSecret", dev.DeviceSecret).Msg("device registered at its first sign-in (--auto-register-devices)")
+		}
+	}
 	switch {
 	case errors.Is(err, devices.ErrDeviceNotFound):
 		return nil, fmt.Errorf("%w: %s/%s", ErrUnknownDevice, prod, dn)
@@ -237,7 +242,7 @@ func (s *Server) signIn(pk packets.Packet, clientIP string) (*session, error) {
 	case !dev.Enabled:
 		return nil, fmt.Errorf("%w: %s/%s", ErrDisabled, prod, dn)
 	}
-	if err := devicesign.Verify(id, dn, prod, dev.DeviceSecret, string(c.Password)); err != nil {
+	if err := devicesign.Verify(id, dn, prod, dev.DeviceSecret, string(c.Password)); err != nil && !(dev.AutoRegistered && s.cfg.AutoRegister != nil) {
 		return nil, fmt.Errorf("%w: %w", ErrBadCredentials, err)
 	}
 	if dev.IotID == "" {

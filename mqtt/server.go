@@ -39,6 +39,10 @@ type Config struct {
 	Devices  Devices  // nil: every CONNECT is refused ("no device registry")
 	Recorder Recorder // nil: Send does not record, and answers an empty id
 	Logger   zerolog.Logger
+	// AutoRegister, when set, registers a device the registry does not
+	// know at its first sign-in, and signs in auto-registered devices
+	// without checking their password (for quick starts on loopback).
+	AutoRegister func(ctx context.Context, productKey, deviceName string) (devices.Device, error)
 }
 
 // Keep-alive bounds of the platform, in seconds.

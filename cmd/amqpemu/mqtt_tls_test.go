@@ -62,3 +62,35 @@ func TestMQTTPlainAndTLS(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // the consumer's counts follow the stream
 	}
 }
+
+// TestAutoRegisterDevices: with --auto-register-devices an unknown device
+// is registered at its first sign-in and let in (again on its next one);
+// without it, the same sign-in is refused.
+func TestAutoRegisterDevices(t *testing.T) {
+	bin := buildBinary(t)
+	dial := func(addr string) error {
+		opts := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("pkA.newdev|securemode=3,signmethod=hmacsha1|").
+			SetUsername("newdev&pkA").SetPassword("not-a-signature").SetKeepAlive(60 * time.Second).SetAutoReconnect(false)
+		c := paho.NewClient(opts)
+		tok := c.Connect()
+		if !tok.WaitTimeout(10 * time.Second) {
+			t.Fatal("no CONNACK")
+		}
+		if tok.Error() == nil {
+			c.Disconnect(100)
+		}
+		return tok.Error()
+	}
+	plain := startEmulator(t, bin, t.TempDir())
+	if err := dial(plain.addrs["mqtt"]); err == nil {
+		t.Fatal("an unknown device signed in without --auto-register-devices")
+	}
+
+	em := startEmulator(t, bin, t.TempDir(), "--auto-register-devices")
+	for range 2 {
+		if err := dial(em.addrs["mqtt"]); err != nil {
+			t.Fatalf("auto-registered sign-in: %v", err)
+		}
+	}
+	cliCase{args: []string{"devices", "get", "pkA", "newdev", "--server", "http://" + em.http}, want: []string{"newdev"}}.run(t, bin)
+}

@@ -49,6 +49,7 @@ type serveFlags struct {
 	mqttAddr, mqttsAddr    string
 	listenAll              bool
 	allowAnonymous         bool
+	autoRegisterDevices    bool
 	metricsPublic          bool
 	accessKeyID            string
 	accessKeySecret        string
@@ -79,6 +80,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
+	fs.BoolVar(&f.autoRegisterDevices, "auto-register-devices", false, "register a device unknown to the registry at its first MQTT sign-in, and let such devices in unchecked (loopback only)")
 	fs.BoolVar(&f.metricsPublic, "metrics-public", false, "serve /metrics without the access key when listening beyond loopback (for a Prometheus that cannot authenticate)")
 	fs.StringVar(&f.accessKeyID, "access-key-id", defaultAccessKeyID, "the access key id clients and API callers use")
 	fs.StringVar(&f.accessKeySecret, "access-key-secret", defaultAccessKeySecret, "the access key secret")
@@ -242,12 +244,19 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		Observer:      metrics.NewSTOMPObserver(obs.counters),
 	})
 	downlinks := downlink.NewRecorder()
-	devSrv := mqtt.New(mqtt.Config{
+	mqttCfg := mqtt.Config{
 		Broker:   b,
 		Devices:  registry,
 		Recorder: downlinks,
 		Logger:   log.With().Str("component", "mqtt").Logger(),
-	})
+	}
+	switch {
+	case f.autoRegisterDevices && exposed:
+		log.Warn().Msg("--auto-register-devices is off: the listeners are open beyond loopback, where every device must sign in with its own secret")
+	case f.autoRegisterDevices:
+		mqttCfg.AutoRegister = registry.AutoRegister
+	}
+	devSrv := mqtt.New(mqttCfg)
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
