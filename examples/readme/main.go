@@ -1,9 +1,11 @@
-// Command readme is the README's Go consumer: it takes one message from
-// DEFAULT_GROUP, prints it and accepts it.
+// Command readme is the README's Go consumer: it takes the messages waiting
+// in DEFAULT_GROUP, prints and accepts each, and stops when none has come
+// for three seconds.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -24,7 +26,7 @@ func main() {
 	}
 }
 
-// consume receives one message from DEFAULT_GROUP, prints it and accepts it.
+// consume receives from DEFAULT_GROUP, printing and accepting each message.
 func consume(ctx context.Context, url string) error {
 	conn, err := amqp.Dial(ctx, url, nil)
 	if err != nil {
@@ -40,14 +42,20 @@ func consume(ctx context.Context, url string) error {
 	if err != nil {
 		return fmt.Errorf("joining DEFAULT_GROUP: %w", err)
 	}
-	msg, err := rcv.Receive(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("receiving: %w", err)
+	for {
+		wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+		msg, err := rcv.Receive(wait, nil)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil // nothing more for now
+		}
+		if err != nil {
+			return fmt.Errorf("receiving: %w", err)
+		}
+		fmt.Println(msg.ApplicationProperties["topic"], msg.ApplicationProperties["messageId"], string(msg.GetData()))
+		// Only now is the message acknowledged; what is left unsettled is redelivered.
+		if err := rcv.AcceptMessage(ctx, msg); err != nil {
+			return fmt.Errorf("accepting: %w", err)
+		}
 	}
-	fmt.Println(msg.ApplicationProperties["topic"], msg.ApplicationProperties["messageId"], string(msg.GetData()))
-	// Only now is the message acknowledged; what is left unsettled is redelivered.
-	if err := rcv.AcceptMessage(ctx, msg); err != nil {
-		return fmt.Errorf("accepting: %w", err)
-	}
-	return nil
 }
