@@ -57,7 +57,13 @@ func (s *Server) postDeviceStatus(w http.ResponseWriter, r *http.Request) error 
 		in.ClientIP, _, _ = net.SplitHostPort(r.RemoteAddr)
 	}
 	now := time.Now()
-	msg := devicemsg.Status(pk, dn, "", in.Status, in.ClientIP, "", now, s.devices.swap(pk+"/"+dn, now))
+	iotID := "" // devicemsg derives one for a device the registry does not have
+	if s.cfg.Devices != nil {
+		if d, err := s.cfg.Devices.Device(r.Context(), pk, dn); err == nil {
+			iotID = d.IotID
+		}
+	}
+	msg := devicemsg.Status(pk, dn, iotID, in.Status, in.ClientIP, "", now, s.devices.swap(pk+"/"+dn, now))
 	ids, err := s.b.Publish(r.Context(), msg.DeviceMessage(now))
 	if err != nil {
 		return err
