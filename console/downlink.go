@@ -1,9 +1,11 @@
 package console
 
 import (
+	"context"
 	"encoding/base64"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +31,57 @@ func isRPC(r *http.Request) bool {
 // OpenAPI's Pub), oldest first; *downlink.Recorder satisfies it.
 type DownlinkSource interface {
 	Messages(productKey, deviceName string) []downlink.Message
+}
+
+// Sender sends a cloud-to-device message to a connected device and records
+// it; the MQTT server satisfies it.
+type Sender interface {
+	Send(ctx context.Context, productKey, deviceName, topic string, payload []byte, qos int) (messageID string, err error)
+}
+
+// postDownlink is POST /api/v1/products/{pk}/devices/{dn}/downlink: what
+// the OpenAPI's Pub does, for scripts and tests. The topic defaults to
+// /{pk}/{dn}/user/get and must be under the device's own topics.
+func (s *Server) postDownlink(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Sender == nil {
+		return errorf(http.StatusNotFound, CodeNotFound, "cloud-to-device messages are off in this server (it runs without an MQTT listener)")
+	}
+	pk, dn := r.PathValue("pk"), r.PathValue("dn")
+	var in struct {
+		Topic         string `json:"topic"`
+		Payload       string `json:"payload"`
+		PayloadBase64 string `json:"payloadBase64"`
+		QoS           int    `json:"qos"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Topic == "" {
+		in.Topic = "/" + pk + "/" + dn + "/user/get"
+	}
+	if own := "/" + pk + "/" + dn + "/"; !strings.HasPrefix(in.Topic, own) && !strings.HasPrefix(in.Topic, "/sys"+own) {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "topic %q is not the device's: it must start with %s or /sys%s", in.Topic, own, own)
+	}
+	if in.QoS != 0 && in.QoS != 1 {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "qos is %d; it must be 0 or 1", in.QoS)
+	}
+	payload := []byte(in.Payload)
+	if in.PayloadBase64 != "" {
+		if in.Payload != "" {
+			return errorf(http.StatusBadRequest, CodeInvalidArgument, "give payload or payloadBase64, not both")
+		}
+		var err error
+		if payload, err = base64.StdEncoding.DecodeString(in.PayloadBase64); err != nil {
+			return errorf(http.StatusBadRequest, CodeInvalidArgument, "payloadBase64 is not Base64: %v", err)
+		}
+	}
+	id, err := s.cfg.Sender.Send(r.Context(), pk, dn, in.Topic, payload, in.QoS)
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "%v", err)
+	}
+	return writeJSON(w, http.StatusAccepted, struct {
+		MessageID string `json:"messageId"`
+	}{id})
 }
 
 // downlinkJSON is one message sent to a device. Payload is the text, null

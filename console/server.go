@@ -60,6 +60,9 @@ type Config struct {
 	// Downlink answers GET /api/v1/products/{pk}/devices/{dn}/downlink;
 	// nil answers an empty list.
 	Downlink DownlinkSource
+	// Sender carries POST /api/v1/products/{pk}/devices/{dn}/downlink to
+	// the device; nil answers 404.
+	Sender Sender
 	// Devices serves the device registry under /api/v1/products; nil
 	// turns those routes to 404 DevicesDisabled.
 	Devices Devices
@@ -112,6 +115,7 @@ func (s *Server) routes() {
 	s.alertRoutes()
 	s.registryRoutes()
 	s.mux.Handle("GET /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.getDownlink))
+	s.mux.Handle("POST /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.postDownlink))
 
 	if s.cfg.Registry != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{

@@ -47,6 +47,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		ExtraHosts:      splitList(f.tlsHosts),
 		RPC:             rpc,
 		Downlink:        downlinks,
+		Sender:          pub,
 		Devices:         devs,
 	})
 	return &http.Server{

@@ -4,8 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +95,55 @@ func TestAutoRegisterDevices(t *testing.T) {
 		}
 	}
 	cliCase{args: []string{"devices", "get", "pkA", "newdev", "--server", "http://" + em.http}, want: []string{"newdev"}}.run(t, bin)
+}
+
+// TestCloudToDevice: POST …/downlink reaches the signed-in device that
+// subscribed to its topic, and the read-back lists it.
+func TestCloudToDevice(t *testing.T) {
+	bin := buildBinary(t)
+	em := startEmulator(t, bin, t.TempDir())
+	server := "http://" + em.http
+	var dev struct{ DeviceSecret string }
+	cliCase{args: []string{"devices", "create", "pkC", "dev1", "--json", "--server", server}, check: decodeInto(&dev)}.run(t, bin)
+	pw, _ := devicesign.Sign("hmacmd5", dev.DeviceSecret, devicesign.Content("c1", "dev1", "pkC", ""))
+	c := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + em.addrs["mqtt"]).SetClientID("c1|securemode=3|").
+		SetUsername("dev1&pkC").SetPassword(pw).SetKeepAlive(60 * time.Second).SetAutoReconnect(false))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	got := make(chan string, 1)
+	if tok := c.Subscribe("/pkC/dev1/user/get", 1, func(_ paho.Client, m paho.Message) { got <- string(m.Payload()) }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	resp, err := http.Post(server+"/api/v1/products/pkC/devices/dev1/downlink", "application/json", strings.NewReader(`{"payload":"switch on","qos":1}`))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST downlink: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case p := <-got:
+		if p != "switch on" {
+			t.Fatalf("device got %q", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the device got nothing")
+	}
+	resp, err = http.Post(server+"/api/v1/products/pkC/devices/dev1/downlink", "application/json", strings.NewReader(`{"topic":"/pkX/other/user/get","payload":"x"}`))
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("POST downlink to another device's topic: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var back struct {
+		Messages []struct{ Topic, Payload string }
+	}
+	r, err := http.Get(server + "/api/v1/products/pkC/devices/dev1/downlink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(r.Body).Decode(&back)
+	r.Body.Close()
+	if len(back.Messages) != 1 || back.Messages[0].Payload != "switch on" || back.Messages[0].Topic != "/pkC/dev1/user/get" {
+		t.Fatalf("read-back: %+v", back)
+	}
 }
