@@ -186,6 +186,33 @@ func (g *dispatcher) toProbe() int {
 	return n
 }
 
+// probeSettle is how long a drain probe's "no messages" waits for the
+// messages of earlier requests: nats-server answers a no-wait request at
+// once, and that answer can overtake messages it had already handed to an
+// outstanding request (seen under the race detector: a drain ended with
+// nothing delivered while three messages were on their way).
+const probeSettle = 25 * time.Millisecond
+
+// noMessages takes a probe's 404: the drain may end once what earlier
+// requests were given has had time to arrive.
+func (g *dispatcher) noMessages() {
+	g.mu.Lock()
+	inFlight, sent := g.outstanding > 0, g.probeSent
+	g.mu.Unlock()
+	if !inFlight {
+		g.probeAnswered()
+		return
+	}
+	time.AfterFunc(probeSettle, func() {
+		g.mu.Lock()
+		same := g.probeSent.Equal(sent) // not a later probe's
+		g.mu.Unlock()
+		if same {
+			g.probeAnswered()
+		}
+	})
+}
+
 // probeAnswered ends the probe out, if any: drains may end.
 func (g *dispatcher) probeAnswered() {
 	g.mu.Lock()
@@ -279,7 +306,7 @@ func (g *dispatcher) onStatus(msg *nats.Msg) {
 	case statusHeartbeat:
 		return
 	case statusNoMessages: // only a no-wait request, a drain probe, gets it
-		g.probeAnswered()
+		g.noMessages()
 		return
 	}
 	g.mu.Lock()
