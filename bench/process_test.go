@@ -123,7 +123,8 @@ func TestMain(m *testing.M) {
 
 // startAmqpemuProc runs `amqpemu serve` on a data directory of its own,
 // with only plain AMQP and HTTP, on ports it picks, and waits until it is
-// ready.
+// ready. Extra flags come last and win (`--mqtt 127.0.0.1:0` adds the MQTT
+// listener, whose address is then addrs["mqtt"]).
 func startAmqpemuProc(tb testing.TB, extra ...string) *serverProc {
 	tb.Helper()
 	return startAmqpemuProcIn(tb, tb.TempDir(), extra...)
@@ -136,7 +137,7 @@ func startAmqpemuProcIn(tb testing.TB, dir string, extra ...string) *serverProc 
 	tb.Helper()
 	bin, _ := build(tb)
 	args := append([]string{"serve", "--data", dir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
-		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--log-format", "json"}, extra...)
+		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--mqtt", "off", "--log-format", "json"}, extra...)
 	profDir := os.Getenv("AMQPEMU_BENCH_PROFILE")
 	if profDir != "" {
 		args = append(args, "--cpuprofile", filepath.Join(profDir, "cpu.pprof"), "--memprofile", filepath.Join(profDir, "mem.pprof"))

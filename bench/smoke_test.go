@@ -135,3 +135,19 @@ func TestProcessSmoke(t *testing.T) {
 		t.Fatal("no CPU time read for nats-server")
 	}
 }
+
+// TestMQTTIngestSmoke: BenchmarkMQTTIngest's set-up (registered devices
+// signed in over MQTT, the AMQP consumer), load and checks, with 10
+// devices and 100 messages. It needs no mosquitto.
+func TestMQTTIngestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs amqpemu")
+	}
+	const devices, n = 10, 100
+	e := setupMQTTIngest(t, devices, n)
+	r := publishIngest(t, e.srv.proc, e.clients, e.lat, e.errs)
+	if r.elapsed <= 0 || r.p99 < r.p50 || r.p50 <= 0 {
+		t.Fatalf("implausible figures: %+v", r)
+	}
+	checkAccumulation(t, e.srv.addrs["http"], 0, broker.DefaultGroupID)
+}
