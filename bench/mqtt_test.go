@@ -41,6 +41,21 @@ const (
 	mosquittoBin       = "/usr/sbin/mosquitto"
 )
 
+// mqttRate is AMQPEMU_BENCH_MQTT_RATE, messages a second in all; 0 (the
+// default) publishes flat out, which measures throughput, while a rate the
+// consumer keeps up with measures latency.
+func mqttRate(tb testing.TB) float64 {
+	s := os.Getenv("AMQPEMU_BENCH_MQTT_RATE")
+	if s == "" {
+		return 0
+	}
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || r < 0 {
+		tb.Fatalf("AMQPEMU_BENCH_MQTT_RATE=%q: want a number of messages a second", s)
+	}
+	return r
+}
+
 // mqttDeviceCount is D: AMQPEMU_BENCH_MQTT_DEVICES, or 1000.
 func mqttDeviceCount(tb testing.TB) int {
 	tb.Helper()
@@ -214,9 +229,13 @@ func publishIngest(tb testing.TB, srv proc, clients []mqtt.Client, lat *latencie
 	n := lat.n
 	window := make([]mqtt.Token, mqttWindow)
 	payload := make([]byte, payloadSize)
+	rate := mqttRate(tb)
 	cpuBefore := srv.cpuSeconds(tb)
 	start := time.Now()
 	for i := range n {
+		if rate > 0 { // paced: message i leaves at start + i/rate
+			time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+		}
 		if tok := window[i%mqttWindow]; tok != nil {
 			if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
 				tb.Fatalf("publish %d: no PUBACK within 30 s (%v)", i-mqttWindow, tok.Error())
