@@ -228,7 +228,6 @@ func publishIngest(tb testing.TB, srv proc, clients []mqtt.Client, lat *latencie
 	tb.Helper()
 	n := lat.n
 	window := make([]mqtt.Token, mqttWindow)
-	payload := make([]byte, payloadSize)
 	rate := mqttRate(tb)
 	cpuBefore := srv.cpuSeconds(tb)
 	start := time.Now()
@@ -243,6 +242,7 @@ func publishIngest(tb testing.TB, srv proc, clients []mqtt.Client, lat *latencie
 		}
 		cl := clients[i%len(clients)]
 		dn := mqttDeviceName(i % len(clients))
+		payload := make([]byte, payloadSize) // paho keeps it until the packet is written
 		binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
 		window[i%mqttWindow] = cl.Publish("/"+mqttProduct+"/"+dn+"/user/bench", 1, false, payload)
 	}
