@@ -125,12 +125,20 @@ func subsSet(fs *flag.FlagSet) runFunc {
 	kinds := fs.String("kinds", "", "the message `kinds`, comma-separated: data (the default), status, lifecycle, topo, found, ota, history, tag, otaVersion, otaJob")
 	return func(ctx context.Context, c *client, args []string) error {
 		in := struct {
-			Groups []string `json:"groups"`
-			Kinds  []string `json:"kinds,omitempty"` // absent: the API's default
-		}{splitList(*groups), splitList(*kinds)}
+			Groups []string        `json:"groups"`
+			Kinds  []string        `json:"kinds,omitempty"` // absent: the API's default
+			Flags  map[string]bool `json:"subscribeFlags,omitempty"`
+		}{Groups: splitList(*groups), Kinds: splitList(*kinds)}
 		if len(in.Groups) == 0 {
 			return c.usageError("missing --groups")
 		}
+		// The platform's further flags (set through the OpenAPI) are kept:
+		// this command sets groups and kinds only.
+		var old apiSubscription
+		if _, err := c.do(ctx, http.MethodGet, subscriptionPath(args[0]), nil, nil, &old); err != nil {
+			return err
+		}
+		in.Flags = old.Flags
 		var s apiSubscription
 		data, err := c.do(ctx, http.MethodPut, subscriptionPath(args[0]), nil, in, &s)
 		if err != nil {

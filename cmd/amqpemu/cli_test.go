@@ -399,3 +399,24 @@ func TestCLIClient(t *testing.T) {
 		}
 	}
 }
+
+// TestSubsSetKeepsPlatformFlags: `subs set` changes groups and kinds and
+// keeps the SubscribeFlags the OpenAPI (here the REST API) stored.
+func TestSubsSetKeepsPlatformFlags(t *testing.T) {
+	bin := buildBinary(t)
+	em := startEmulator(t, bin, t.TempDir())
+	server := "http://" + em.http
+	req, _ := http.NewRequest(http.MethodPut, server+"/api/v1/products/pkF/subscription",
+		strings.NewReader(`{"groups":["DEFAULT_GROUP"],"subscribeFlags":{"jt808DeviceDataFlag":true}}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	var sub apiSubscription
+	cliCase{args: []string{"subs", "set", "pkF", "--groups", "DEFAULT_GROUP", "--kinds", "data,status", "--json", "--server", server}, check: decodeInto(&sub)}.run(t, bin)
+	if !sub.Flags["jt808DeviceDataFlag"] || !slices.Equal(sub.Kinds, []string{"data", "status"}) {
+		t.Fatalf("after subs set: %+v", sub)
+	}
+}
