@@ -20,6 +20,7 @@ type Backend interface {
 	StatsSource
 	Clear(ctx context.Context, ref string) error
 	Reset(ctx context.Context, ref string, p broker.Position) error
+	Peek(ctx context.Context, ref string, n int) ([]broker.Peeked, error)
 
 	Subscriptions(ctx context.Context) (map[string]broker.Subscription, error)
 	Subscription(ctx context.Context, productKey string) (broker.Subscription, error)

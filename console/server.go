@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /api/v1/groups/{id}/status", s.api(s.groupStatus))
 	s.mux.Handle("POST /api/v1/groups/{id}/clear", s.api(s.clearGroup))
 	s.mux.Handle("POST /api/v1/groups/{id}/reset", s.api(s.resetGroup))
+	s.mux.Handle("GET /api/v1/groups/{id}/messages", s.api(s.peekGroup))
 
 	s.mux.Handle("GET /api/v1/queues", s.api(s.listQueues))
 
