@@ -66,6 +66,8 @@ func groupsCommands() *commandSet {
 				examples: []string{"amqpemu groups delete billing_app"}, setup: groupsDelete},
 			{name: "status", args: []string{"GROUP"}, summary: "show a group's backlog, rates and online clients",
 				examples: []string{"amqpemu groups status DEFAULT_GROUP"}, setup: groupsStatus},
+			{name: "peek", args: []string{"GROUP"}, summary: "show the next messages of a group's backlog without consuming them",
+				examples: []string{"amqpemu groups peek billing_app --count 5"}, setup: groupsPeek},
 			{name: "clear", args: []string{"GROUP"}, summary: "drop a group's backlog (asks first unless --yes)",
 				examples: []string{"amqpemu groups clear billing_app --yes"}, setup: groupsClear},
 			{name: "reset", args: []string{"GROUP"}, summary: "move a group's position to the earliest or latest message, or to a time",
@@ -250,4 +252,46 @@ func parseTime(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is neither an RFC 3339 time (2025-06-01T08:00:00Z) nor epoch milliseconds", s)
 	}
 	return t.UnixMilli(), nil
+}
+
+// apiPeek is GET /api/v1/groups/{id}/messages.
+type apiPeek struct {
+	Messages []struct {
+		MessageID     string  `json:"messageId"`
+		Topic         string  `json:"topic"`
+		GenerateTime  int64   `json:"generateTime"`
+		Delivered     bool    `json:"delivered"`
+		Payload       *string `json:"payload"`
+		PayloadBase64 string  `json:"payloadBase64"`
+	} `json:"messages"`
+}
+
+func groupsPeek(fs *flag.FlagSet) runFunc {
+	count := fs.Int("count", 10, "how many messages, 1 to 100")
+	return func(ctx context.Context, c *client, args []string) error {
+		var p apiPeek
+		q := url.Values{"count": {strconv.Itoa(*count)}}
+		data, err := c.do(ctx, http.MethodGet, groupPath(args[0], "/messages"), q, nil, &p)
+		if err != nil {
+			return err
+		}
+		return c.print(data, func(w io.Writer) {
+			if len(p.Messages) == 0 {
+				fmt.Fprintln(w, "no messages waiting")
+				return
+			}
+			row(w, "MESSAGE ID", "TOPIC", "GENERATED", "DELIVERED", "PAYLOAD")
+			for _, m := range p.Messages {
+				body := "base64:" + m.PayloadBase64
+				if m.Payload != nil {
+					body = strconv.Quote(*m.Payload)
+				}
+				if len(body) > 80 {
+					body = body[:77] + "..."
+				}
+				gen := time.UnixMilli(m.GenerateTime)
+				row(w, m.MessageID, m.Topic, when(&gen), m.Delivered, body)
+			}
+		})
+	}
 }

@@ -181,6 +181,13 @@ func TestCLIAgainstEmulator(t *testing.T) {
 		want: []string{"accumulation:   3\n", "realtime rate:", "/min", "last consumed:  -\n", "clients:        0\n"}})
 
 	// Clear: refused without a terminal to ask on, asked on one, --yes.
+	step(cliCase{args: []string{"groups", "peek", "billing_v2", "--count", "2"}, want: []string{"MESSAGE ID", "/pk1/d1/user/update", `"hello"`},
+		check: func(t *testing.T, out string) {
+			if n := strings.Count(out, "\n"); n != 3 { // header, two messages
+				t.Errorf("peek --count 2 printed %d lines:\n%s", n, out)
+			}
+		}})
+	waitAccumulation(3) // peeking consumed nothing
 	step(cliCase{args: []string{"groups", "clear", "billing_v2"}, exit: 2, wantErr: []string{"not a terminal", "--yes"}})
 	for _, answer := range []string{"n\n", "y\n"} {
 		var stdout, stderr bytes.Buffer
