@@ -44,6 +44,7 @@ const (
 	CodeDeviceExists         = "DeviceExists"
 	CodeProductNotFound      = "ProductNotFound"
 	CodeDevicesDisabled      = "DevicesDisabled"
+	CodeHistoryDisabled      = "HistoryDisabled"
 )
 
 // Error is an HTTP error answer: Status, and the JSON body {"code", "message"}.

@@ -66,6 +66,9 @@ type Config struct {
 	// Devices serves the device registry under /api/v1/products; nil
 	// turns those routes to 404 DevicesDisabled.
 	Devices Devices
+	// History serves GET /api/v1/groups/{id}/history; nil answers 404
+	// HistoryDisabled.
+	History History
 }
 
 // Server is the HTTP side of amqpemu.
@@ -103,6 +106,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/groups/{id}/clear", s.api(s.clearGroup))
 	s.mux.Handle("POST /api/v1/groups/{id}/reset", s.api(s.resetGroup))
 	s.mux.Handle("GET /api/v1/groups/{id}/messages", s.api(s.peekGroup))
+	s.mux.Handle("GET /api/v1/groups/{id}/history", s.api(s.groupHistory))
 
 	s.mux.Handle("GET /api/v1/queues", s.api(s.listQueues))
 

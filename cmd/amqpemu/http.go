@@ -19,7 +19,7 @@ import (
 // newHTTPServer builds the REST API, the vendor's RPC OpenAPI, /metrics and
 // /healthz over b (and the alert rules over al, the device registry over
 // devs); the OpenAPI Pub goes through pub, which records into downlinks.
-func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, log zerolog.Logger) (*http.Server, error) {
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, hist console.History, log zerolog.Logger) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
@@ -49,6 +49,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		Downlink:        downlinks,
 		Sender:          pub,
 		Devices:         devs,
+		History:         hist,
 	})
 	return &http.Server{
 		Handler:           api.Handler(),

@@ -22,6 +22,7 @@ import (
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/devices"
 	"github.com/amqpemu/amqpemu/downlink"
+	"github.com/amqpemu/amqpemu/history"
 	"github.com/amqpemu/amqpemu/internal/datadir"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/mqtt"
@@ -223,6 +224,12 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 	defer stopAlerts()
+	sampler, err := history.New(history.Config{Source: b, Logger: log})
+	if err != nil {
+		return err
+	}
+	sampler.Start()
+	defer sampler.Close() // before closeBroker: defers run last first
 
 	exposed := beyondLoopback(listeners)
 	// $cbs (Azure SDKs) accepts shared access signatures of the access key.
@@ -260,7 +267,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
-	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, log)
+	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, log)
 	if err != nil {
 		return err
 	}
