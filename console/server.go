@@ -37,7 +37,7 @@ type Config struct {
 	// default.
 	MaxMessageSize int
 
-	// With RequireAuth, every /api/ request and /metrics need HTTP Basic
+	// With RequireAuth, every /api/ request, the web console and /metrics need HTTP Basic
 	// authentication with AccessKeyID as the user and AccessKeySecret as the
 	// password; an empty AccessKeyID then lets nobody in. /healthz stays
 	// open, and /metrics too with MetricsPublic (for a Prometheus that
@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/devices/{pk}/{dn}/status", s.api(s.postDeviceStatus))
 	s.alertRoutes()
 	s.registryRoutes()
+	s.uiRoutes()
 	s.mux.Handle("GET /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.getDownlink))
 	s.mux.Handle("POST /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.postDownlink))
 
@@ -189,12 +190,15 @@ func (s *Server) needsAuth(path string) bool {
 	if path == "/metrics" {
 		return !s.cfg.MetricsPublic
 	}
-	return strings.HasPrefix(path, "/api/")
+	return strings.HasPrefix(path, "/api/") || isUI(path)
 }
 
 func (s *Server) surface(path string) string {
 	if path == "/metrics" {
 		return "/metrics (open it with --metrics-public)"
+	}
+	if isUI(path) {
+		return "the web console"
 	}
 	return "the REST API"
 }

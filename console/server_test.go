@@ -283,7 +283,7 @@ func TestBadRequests(t *testing.T) {
 		{"unknown API path", "GET", "/api/v1/nothing", "", 404, console.CodeNotFound},
 		{"unknown version", "GET", "/api/v2/groups", "", 404, console.CodeNotFound},
 		{"unknown group sub-path", "GET", "/api/v1/groups/DEFAULT_GROUP/members", "", 404, console.CodeNotFound},
-		{"root", "GET", "/", "", 404, console.CodeNotFound},
+		{"unknown root path", "GET", "/nothing", "", 404, console.CodeNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
