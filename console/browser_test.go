@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/console"
 	"github.com/amqpemu/amqpemu/history"
 	"github.com/amqpemu/amqpemu/internal/interop"
@@ -258,6 +259,34 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		t.Errorf("dialogs %q, want a Delete and a Clear confirmation", d)
 	}
 
+	// Reset to earliest, confirmed: the cleared messages are back.
+	b.run("resetting", chromedp.SetValue(chromedp.ID("reset-to"), "earliest"), chromedp.Click(chromedp.ID("reset")))
+	b.until("accumulation 3 after Reset", `document.getElementById('accumulation').textContent === '3' && !document.getElementById('clear').hidden`)
+	if n := accumulation(); n != 3 {
+		t.Errorf("accumulation after Reset to earliest: %d, want 3", n)
+	}
+	if d := b.dialogsSeen(); len(d) != 3 || !strings.Contains(d[2], "Reset web_group to the earliest retained message") {
+		t.Errorf("dialogs %q, want a Reset confirmation third", d)
+	}
+
+	// Rename: the title follows; a bad name is refused in words.
+	b.run("renaming", chromedp.SetValue(chromedp.ID("rename-name"), "web_renamed"), chromedp.Click(chromedp.ID("rename")))
+	b.until("the new name", `document.querySelector('h1').textContent.startsWith('web_renamed')`)
+	b.run("renaming badly", chromedp.SetValue(chromedp.ID("rename-name"), "x"), chromedp.Click(chromedp.ID("rename")))
+	b.until("the refused rename", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('InvalidGroupName')`)
+
+	// A consumer attaching shows in the clients table.
+	in := make(inbox, 10)
+	m, err := e.b.Join(context.Background(), g.ID, broker.MemberInfo{ClientID: "browser-test-client", Address: "192.0.2.7:5555"}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Leave()
+	b.until("the client", `document.body.innerText.includes('browser-test-client') && document.body.innerText.includes('192.0.2.7:5555')`)
+	if got := b.text("#online-clients"); got != "1" {
+		t.Errorf("online clients %q, want 1", got)
+	}
+
 	// 390 px: no horizontal scroll on either page.
 	long := strings.Repeat("a-long-unbroken-payload-", 20)
 	if r := e.do("POST", "/api/v1/messages", map[string]string{"productKey": "pk1", "deviceName": "a-device-with-a-rather-long-name", "topic": "/pk1/a-device-with-a-rather-long-name/user/some/deep/topic/path", "payload": long}); r.status != http.StatusAccepted {
@@ -266,7 +295,7 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	b.run("narrowing", chromedp.EmulateViewport(390, 844))
 	for _, p := range []struct{ name, hash, ready string }{
 		{"overview-390", "#/", `document.querySelector('tr[data-group]') !== null`},
-		{"group-390", "#/groups/" + g.ID, `document.getElementById('accumulation')?.textContent === '1'`},
+		{"group-390", "#/groups/" + g.ID, `document.getElementById('accumulation')?.textContent === '4'`}, // the 3 reset to, and the long one
 	} {
 		b.run("opening "+p.name, chromedp.Navigate(e.srv.URL+"/"+p.hash), chromedp.Reload())
 		b.until(p.name, p.ready)

@@ -145,6 +145,13 @@ function groupPage(id) {
     card('Last consumption', '—', 'last-consumed'));
   const clearBtn = h('button', { type: 'button', id: 'clear', class: 'danger', hidden: true, onclick: clear }, 'Clear accumulated messages');
   const deleteBtn = h('button', { type: 'button', id: 'delete', class: 'secondary', onclick: del }, 'Delete group');
+  const resetSel = h('select', { id: 'reset-to', 'aria-label': 'Reset the position to' },
+    h('option', { value: 'earliest' }, 'the earliest retained message'), h('option', { value: 'latest' }, 'the latest (skip the backlog)'),
+    h('option', { value: 'time' }, 'a time…'));
+  const resetTime = h('input', { type: 'datetime-local', id: 'reset-time', step: 1, 'aria-label': 'Reset to this time (local)' });
+  const resetBtn = h('button', { type: 'button', id: 'reset', class: 'secondary', onclick: reset }, 'Reset position');
+  const renameIn = h('input', { type: 'text', id: 'rename-name', 'aria-label': 'New name', placeholder: 'new name', maxlength: 30 });
+  const renameBtn = h('button', { type: 'button', id: 'rename', class: 'secondary', onclick: rename }, 'Rename');
   const windowSel = h('select', { id: 'window', 'aria-label': 'Chart window', onchange: () => refreshChart().catch((e) => showError(e, 'poll')) },
     h('option', { value: '15m' }, 'last 15 minutes'), h('option', { value: '1h' }, 'last hour'), h('option', { value: '8h' }, 'last 8 hours'));
   const chartBox = h('div', { class: 'chart', id: 'chart' });
@@ -156,6 +163,8 @@ function groupPage(id) {
   const el = h('section', {},
     h('p', {}, h('a', { href: '#/' }, '← all consumer groups')), title, cards,
     h('div', { class: 'actions' }, clearBtn, deleteBtn),
+    h('div', { class: 'controls' }, h('label', { for: 'reset-to' }, 'Reset to'), resetSel, resetTime, resetBtn),
+    h('div', { class: 'controls' }, h('label', { for: 'rename-name' }, 'Rename to'), renameIn, renameBtn),
     h('h2', {}, 'Accumulation and consumption rate'),
     h('div', { class: 'controls' }, h('label', { for: 'window' }, 'Window'), windowSel), chartBox,
     h('h2', {}, 'Online clients'), clientsBox,
@@ -214,6 +223,35 @@ function groupPage(id) {
     try {
       await api('POST', `${path}/clear`);
       clearError();
+      await refreshStatus();
+    } catch (e) { showError(e); }
+  }
+
+  async function reset() {
+    const name = group ? group.name : id;
+    let body = { to: resetSel.value };
+    let what = resetSel.value === 'earliest' ? 'the earliest retained message' : 'the latest message';
+    if (resetSel.value === 'time') {
+      const ms = Date.parse(resetTime.value);
+      if (!resetTime.value || Number.isNaN(ms)) { showError(new Error('choose the time to reset to')); return; }
+      body = { timestamp: ms };
+      what = new Date(ms).toLocaleString();
+    }
+    if (!window.confirm(`Reset ${name} to ${what}? Messages from there on are delivered again.`)) return;
+    try {
+      await api('POST', `${path}/reset`, body);
+      clearError();
+      await refreshStatus();
+    } catch (e) { showError(e); }
+  }
+
+  async function rename() {
+    const to = renameIn.value.trim();
+    if (!to) { showError(new Error('type the new name first')); return; }
+    try {
+      await api('PATCH', path, { name: to });
+      clearError();
+      renameIn.value = '';
       await refreshStatus();
     } catch (e) { showError(e); }
   }
