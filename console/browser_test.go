@@ -275,6 +275,15 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	b.run("renaming badly", chromedp.SetValue(chromedp.ID("rename-name"), "x"), chromedp.Click(chromedp.ID("rename")))
 	b.until("the refused rename", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('InvalidGroupName')`)
 
+	// Publish from the Messages tab: the group's backlog grows by one.
+	b.run("publishing from the page", chromedp.SetValue(chromedp.ID("pub-product"), "pk1"), chromedp.SetValue(chromedp.ID("pub-device"), "d9"),
+		chromedp.SetValue(chromedp.ID("pub-payload"), `{"from":"the console"}`), chromedp.Click(chromedp.ID("publish")))
+	b.until("the published id", `document.getElementById('publish-result').textContent.startsWith('Published, message id ')`)
+	b.until("accumulation 4", `document.getElementById('accumulation').textContent === '4'`)
+	if n := accumulation(); n != 4 {
+		t.Errorf("accumulation after publishing from the page: %d, want 4", n)
+	}
+
 	// A consumer attaching shows in the clients table.
 	in := make(inbox, 10)
 	m, err := e.b.Join(context.Background(), g.ID, broker.MemberInfo{ClientID: "browser-test-client", Address: "192.0.2.7:5555"}, in)
@@ -295,7 +304,7 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	b.run("narrowing", chromedp.EmulateViewport(390, 844))
 	for _, p := range []struct{ name, hash, ready string }{
 		{"overview-390", "#/", `document.querySelector('tr[data-group]') !== null`},
-		{"group-390", "#/groups/" + g.ID, `document.getElementById('accumulation')?.textContent === '4'`}, // the 3 reset to, and the long one
+		{"group-390", "#/groups/" + g.ID, `document.getElementById('accumulation')?.textContent === '5'`}, // the 3 reset to, the page's, the long one
 	} {
 		b.run("opening "+p.name, chromedp.Navigate(e.srv.URL+"/"+p.hash), chromedp.Reload())
 		b.until(p.name, p.ready)

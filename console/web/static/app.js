@@ -160,6 +160,12 @@ function groupPage(id) {
   const hexBox = h('input', { type: 'checkbox', id: 'peek-hex' });
   const peekBtn = h('button', { type: 'button', id: 'peek', onclick: peek }, 'Peek');
   const peekBox = h('div', { id: 'peek-result' });
+  const pubProduct = h('input', { type: 'text', id: 'pub-product', 'aria-label': 'Product key', placeholder: 'product key', required: true });
+  const pubDevice = h('input', { type: 'text', id: 'pub-device', 'aria-label': 'Device name', placeholder: 'device name', required: true });
+  const pubTopic = h('input', { type: 'text', id: 'pub-topic', 'aria-label': 'Topic', placeholder: '/pk/dn/user/update (default)' });
+  const pubPayload = h('textarea', { id: 'pub-payload', 'aria-label': 'Payload', rows: 3, placeholder: '{"temperature": 21.5}' });
+  const pubBtn = h('button', { type: 'button', id: 'publish', onclick: publish }, 'Publish');
+  const pubResult = h('p', { id: 'publish-result', class: 'muted', 'aria-live': 'polite' });
   const el = h('section', {},
     h('p', {}, h('a', { href: '#/' }, '← all consumer groups')), title, cards,
     h('div', { class: 'actions' }, clearBtn, deleteBtn),
@@ -171,7 +177,10 @@ function groupPage(id) {
     h('h2', {}, 'Messages'),
     h('p', { class: 'muted' }, 'Peek shows the next messages of the backlog, oldest first, without consuming them.'),
     h('div', { class: 'controls' }, h('label', { for: 'peek-count' }, 'Count'), countIn,
-      h('label', {}, hexBox, ' payload as hex'), peekBtn), peekBox);
+      h('label', {}, hexBox, ' payload as hex'), peekBtn), peekBox,
+    h('h3', {}, 'Publish a test device message'),
+    h('p', { class: 'muted' }, 'As if the device had sent it: it goes to every group subscribed to the product (this one only if it is).'),
+    h('div', { class: 'controls' }, pubProduct, pubDevice, pubTopic), h('div', { class: 'controls' }, pubPayload, pubBtn), pubResult);
 
   let plot = null;
   const onResize = () => plot && plot.setSize({ width: chartBox.clientWidth, height: 240 });
@@ -263,6 +272,18 @@ function groupPage(id) {
       await api('DELETE', path);
       clearError();
       location.hash = '#/';
+    } catch (e) { showError(e); }
+  }
+
+  async function publish() {
+    const m = { productKey: pubProduct.value.trim(), deviceName: pubDevice.value.trim(), payload: pubPayload.value };
+    if (pubTopic.value.trim()) m.topic = pubTopic.value.trim();
+    if (!m.productKey || !m.deviceName) { showError(new Error('a product key and a device name are needed to publish')); return; }
+    try {
+      const r = await api('POST', '/api/v1/messages', m);
+      clearError();
+      pubResult.textContent = `Published, message id ${(r.messageIds || []).join(', ')}.`;
+      await refreshStatus();
     } catch (e) { showError(e); }
   }
 
