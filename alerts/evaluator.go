@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/periodic"
 )
 
 // Source is what the evaluator reads from the engine; *broker.Broker
@@ -234,27 +235,7 @@ func (e *Evaluator) write(ctx context.Context, key string, v any) error {
 // Run evaluates the rules every second until ctx ends. A failing
 // evaluation (the engine away) is logged when it starts and when it ends.
 func (e *Evaluator) Run(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	var failing string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		err := e.Evaluate(ctx, e.now())
-		switch {
-		case errors.Is(err, broker.ErrClosed) || ctx.Err() != nil:
-			return
-		case err != nil && err.Error() != failing:
-			failing = err.Error()
-			e.log.Warn().Err(err).Msg("evaluating alert rules")
-		case err == nil && failing != "":
-			failing = ""
-			e.log.Info().Msg("alert rules evaluated again")
-		}
-	}
+	periodic.Run(ctx, time.Second, e.now, e.Evaluate, e.log, "evaluating alert rules", "alert rules evaluated again")
 }
 
 // target is one group a rule watches, and its metric now.

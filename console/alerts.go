@@ -24,12 +24,7 @@ type Alerts interface {
 // alertRoutes registers /api/v1/alerts. Without Config.Alerts every route
 // answers 404 AlertsDisabled.
 func (s *Server) alertRoutes() {
-	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-		if s.cfg.Alerts == nil {
-			return s.api(alertsOff)
-		}
-		return s.api(f)
-	}
+	h := s.apiIf(s.cfg.Alerts != nil, alertsOff)
 	s.mux.Handle("GET /api/v1/alerts", h(s.listAlerts))
 	s.mux.Handle("POST /api/v1/alerts", h(s.createAlert))
 	s.mux.Handle("GET /api/v1/alerts/{id}", h(s.getAlert))

@@ -23,12 +23,7 @@ type Devices interface {
 // registryRoutes registers the products and devices of the registry.
 // Without Config.Devices every route answers 404 DevicesDisabled.
 func (s *Server) registryRoutes() {
-	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-		if s.cfg.Devices == nil {
-			return s.api(devicesOff)
-		}
-		return s.api(f)
-	}
+	h := s.apiIf(s.cfg.Devices != nil, devicesOff)
 	s.mux.Handle("POST /api/v1/products", h(s.createProduct))
 	s.mux.Handle("GET /api/v1/products", h(s.listProducts))
 	s.mux.Handle("POST /api/v1/products/{pk}/devices", h(s.createDevice))

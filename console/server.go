@@ -240,6 +240,17 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 }
 
 // api adapts a handler that returns its error to http.Handler.
+// apiIf makes handlers of an optional service: f's with the service on,
+// off's (its clear "this is off" answer) without it.
+func (s *Server) apiIf(on bool, off func(http.ResponseWriter, *http.Request) error) func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+		if !on {
+			return s.api(off)
+		}
+		return s.api(f)
+	}
+}
+
 func (s *Server) api(f func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := f(w, r); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/periodic"
 )
 
 // Source is what the sampler reads from the engine; *broker.Broker
@@ -181,27 +182,7 @@ func (s *Sampler) Close() {
 // Run samples every Every until ctx ends or the broker closes. A failing
 // sample (the engine away) is logged when it starts and when it ends.
 func (s *Sampler) Run(ctx context.Context) {
-	t := time.NewTicker(s.every)
-	defer t.Stop()
-	var failing string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		err := s.Sample(ctx, s.now())
-		switch {
-		case errors.Is(err, broker.ErrClosed) || ctx.Err() != nil:
-			return
-		case err != nil && err.Error() != failing:
-			failing = err.Error()
-			s.log.Warn().Err(err).Msg("sampling group history")
-		case err == nil && failing != "":
-			failing = ""
-			s.log.Info().Msg("group history sampled again")
-		}
-	}
+	periodic.Run(ctx, s.every, s.now, s.Sample, s.log, "sampling group history", "group history sampled again")
 }
 
 // Sample takes one sample of every group at now. The rings of groups that
