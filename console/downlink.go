@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/downlink"
 )
 
@@ -47,6 +48,12 @@ func (s *Server) postDownlink(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, CodeNotFound, "cloud-to-device messages are off in this server (it runs without an MQTT listener)")
 	}
 	pk, dn := r.PathValue("pk"), r.PathValue("dn")
+	if err := broker.ValidateProductKey(pk); err != nil {
+		return err
+	}
+	if err := broker.ValidateDeviceName(dn); err != nil {
+		return err
+	}
 	var in struct {
 		Topic         string `json:"topic"`
 		Payload       string `json:"payload"`
