@@ -62,7 +62,9 @@ func TestInfo(t *testing.T) {
 		t.Errorf("after 2 messages: ingested %d, rate %d", info.Ingested, info.IngestRate)
 	}
 
-	shown := newEnv(t, func(c *console.Config) { c.AccessKeyID, c.AccessKeySecret, c.ShowAccessKeySecret = "ak", "dev-secret", true })
+	shown := newEnv(t, func(c *console.Config) {
+		c.AccessKeyID, c.AccessKeySecret, c.ShowAccessKeySecret = "ak", "dev-secret", true
+	})
 	info = infoJSON{}
 	shown.want(shown.do("GET", "/api/v1/info", nil), http.StatusOK, &info)
 	if info.AccessKeySecret == nil || *info.AccessKeySecret != "dev-secret" {
