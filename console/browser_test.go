@@ -253,19 +253,29 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('window').dispatchEvent(new Event('change'))`))
 	b.until("the hour's chart", `document.getElementById('chart').dataset.window === '1h' && document.getElementById('chart').dataset.lastAccumulation === '3'`)
 
-	// Peek: payloads byte-exact, the backlog untouched.
-	b.run("peeking", chromedp.SetValue(chromedp.ID("peek-count"), "3"), chromedp.Click(chromedp.ID("peek")))
+	// Peek, on the Messages tab: payloads byte-exact, the backlog untouched.
+	b.run("the Messages tab", chromedp.Click(chromedp.ID("tab-link-messages")))
+	b.run("peeking", chromedp.WaitVisible(chromedp.ID("peek")), chromedp.SetValue(chromedp.ID("peek-count"), "3"), chromedp.Click(chromedp.ID("peek")))
 	b.until("peeked rows", `document.querySelectorAll('#peek-result pre.payload').length === 3`)
 	shown := eval[[]string](b, `[...document.querySelectorAll('#peek-result pre.payload')].map(e => e.textContent)`)
 	if want := []string{payload, "ff 00 41 fe", "third"}; fmt.Sprint(shown) != fmt.Sprint(want) {
 		t.Errorf("peek shows %q, want %q", shown, want)
 	}
+	// As JSON: the JSON payload indented, the others as they must be shown.
+	b.run("peeking as JSON", chromedp.SetValue(chromedp.ID("peek-format"), "json"), chromedp.Click(chromedp.ID("peek")))
+	b.until("the JSON rendering", `document.querySelector('#peek-result pre.payload').dataset.format === 'json'`)
+	formats := eval[[]string](b, `[...document.querySelectorAll('#peek-result pre.payload')].map(e => e.dataset.format + ':' + e.textContent)`)
+	indented := "{\n  \"t\": 21.5,\n  \"note\": \"<b>&amp; é ✓</b>  two spaces\"\n}"
+	if want := []string{"json:" + indented, "hex:ff 00 41 fe", "text:third"}; fmt.Sprint(formats) != fmt.Sprint(want) {
+		t.Errorf("peek as JSON shows %q, want %q", formats, want)
+	}
 	if n := accumulation(); n != 3 {
 		t.Errorf("accumulation after peek: %d, want 3", n)
 	}
 
-	// Delete of a subscribed group: the guard's reason, in words.
-	b.run("deleting", chromedp.Click(chromedp.ID("delete")))
+	// Delete of a subscribed group, on the Status tab: the guard's reason, in words.
+	b.run("the Status tab", chromedp.Click(chromedp.ID("tab-link-status")))
+	b.run("deleting", chromedp.WaitVisible(chromedp.ID("delete")), chromedp.Click(chromedp.ID("delete")))
 	b.until("the refusal", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('GroupInUse')`)
 	banner := b.text("#banner-text")
 	if !strings.Contains(banner, "pk1") || !strings.Contains(banner, "409") {
@@ -304,7 +314,8 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	b.until("the refused rename", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('InvalidGroupName')`)
 
 	// Publish from the Messages tab: the group's backlog grows by one.
-	b.run("publishing from the page", chromedp.SetValue(chromedp.ID("pub-product"), "pk1"), chromedp.SetValue(chromedp.ID("pub-device"), "d9"),
+	b.run("the Messages tab again", chromedp.Click(chromedp.ID("tab-link-messages")))
+	b.run("publishing from the page", chromedp.WaitVisible(chromedp.ID("publish")), chromedp.SetValue(chromedp.ID("pub-product"), "pk1"), chromedp.SetValue(chromedp.ID("pub-device"), "d9"),
 		chromedp.SetValue(chromedp.ID("pub-payload"), `{"from":"the console"}`), chromedp.Click(chromedp.ID("publish")))
 	b.until("the published id", `document.getElementById('publish-result').textContent.startsWith('Published, message id ')`)
 	b.until("accumulation 4", `document.getElementById('accumulation').textContent === '4'`)
@@ -312,7 +323,10 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		t.Errorf("accumulation after publishing from the page: %d, want 4", n)
 	}
 
+	b.screenshot("group-messages-1280")
+
 	// A consumer attaching shows in the clients table.
+	b.run("the Status tab again", chromedp.Click(chromedp.ID("tab-link-status")))
 	in := make(inbox, 10)
 	m, err := e.b.Join(context.Background(), g.ID, broker.MemberInfo{ClientID: "browser-test-client", Address: "192.0.2.7:5555"}, in)
 	if err != nil {
@@ -333,10 +347,11 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	for _, p := range []struct{ name, hash, ready string }{
 		{"overview-390", "#/", `document.getElementById('ingested')?.textContent === '5'`},                // 3 posted, 1 from the page, the long one
 		{"group-390", "#/groups/" + g.ID, `document.getElementById('accumulation')?.textContent === '5'`}, // the 3 reset to, the page's, the long one
+		{"group-messages-390", "#/groups/" + g.ID + "/messages", `document.getElementById('accumulation')?.textContent === '5'`},
 	} {
 		b.run("opening "+p.name, chromedp.Navigate(e.srv.URL+"/"+p.hash), chromedp.Reload())
 		b.until(p.name, p.ready)
-		if p.name == "group-390" { // by keyboard: Peek is a <button> that takes focus and Enter
+		if p.name == "group-messages-390" { // by keyboard: Peek is a <button> that takes focus and Enter
 			b.run("peeking by keyboard", chromedp.Focus(chromedp.ID("peek")), chromedp.KeyEvent(kb.Enter))
 			b.until("the long payload", `document.querySelector('#peek-result pre.payload') !== null`)
 		}

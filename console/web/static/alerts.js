@@ -23,7 +23,7 @@ export function alertsPage() {
     const rules = list.alerts || [];
     const names = new Map((groups.groups || []).map((g) => [g.id, g.name]));
     listBox.replaceChildren(rules.length === 0 ? h('p', { id: 'no-alerts' }, 'No alert rule yet.') :
-      table([['Name'], ['Group'], ['Condition'], ['Webhook'], ['State'], ['']], rules.map((r) => ruleRow(r, names))));
+      table([['Name'], ['Group'], ['Condition'], ['Webhook'], ['State'], ['']], rules.map((r) => ruleRow(r, names)), null, { stacked: true }));
     form.update(groups.groups || []);
     if (shown && !rules.some((r) => r.id === shown)) shown = '';
     if (shown) await showHistory(shown, rules.find((r) => r.id === shown).name);

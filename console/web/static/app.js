@@ -11,7 +11,7 @@ const POLL_MS = 5000;
 
 // routes: a hash pattern and the page it opens; the first match wins.
 const routes = [
-  [/^#\/groups\/([^/]+)$/, (m) => groupPage(decodeURIComponent(m[1]))],
+  [/^#\/groups\/([^/]+)(?:\/(messages))?$/, (m) => groupPage(decodeURIComponent(m[1]), m[2])],
   [/^#\/subscriptions$/, () => subscriptionsPage()],
   [/^#\/alerts$/, () => alertsPage()],
   [/^/, () => overviewPage()],

@@ -1,9 +1,11 @@
-// The group page (#/groups/{id}): status cards, Clear / Delete / Reset /
-// Rename, the live chart, the online clients, and the Messages section
-// (peek at the backlog, publish a test device message).
+// The group page: status cards over two tabs, Status (#/groups/{id}:
+// Clear / Delete / Reset / Rename, the live chart, the online clients) and
+// Messages (#/groups/{id}/messages: peek at the backlog, publish a test
+// device message).
 import { h, api, enc, fmtNum, fmtTime, hex, table, card, options, showError, clearError } from './lib.js';
 
-export function groupPage(id) {
+// tab is 'status' (the default) or 'messages'.
+export function groupPage(id, tab = 'status') {
   const path = `/api/v1/groups/${enc(id)}`;
   let group = null;
   let accumulation = 0;
@@ -36,21 +38,28 @@ export function groupPage(id) {
   const pubPayload = h('textarea', { id: 'pub-payload', 'aria-label': 'Payload', rows: 3, placeholder: '{"temperature": 21.5}' });
   const pubBtn = h('button', { type: 'button', id: 'publish', onclick: publish }, 'Publish');
   const pubResult = h('p', { id: 'publish-result', class: 'muted', 'aria-live': 'polite' });
-  const el = h('section', {},
-    h('p', {}, h('a', { href: '#/' }, '← all consumer groups')), title, cards,
+  const statusTab = h('div', { id: 'tab-status' },
     h('div', { class: 'actions' }, clearBtn, deleteBtn),
     h('div', { class: 'controls' }, h('label', { for: 'reset-to' }, 'Reset to'), resetSel, resetTime, resetBtn),
     h('div', { class: 'controls' }, h('label', { for: 'rename-name' }, 'Rename to'), renameIn, renameBtn),
     h('h2', {}, 'Accumulation and consumption rate'),
     h('div', { class: 'controls' }, h('label', { for: 'window' }, 'Window'), windowSel), chartBox,
-    h('h2', {}, 'Online clients'), clientsBox,
-    h('h2', {}, 'Messages'),
-    h('p', { class: 'muted' }, 'Peek shows the next messages of the backlog, oldest first, without consuming them.'),
+    h('h2', {}, 'Online clients'), clientsBox);
+  const messagesTab = h('div', { id: 'tab-messages' },
+    h('h2', {}, 'Peek at the backlog'),
+    h('p', { class: 'muted' }, 'The next messages at the group\'s position, oldest first, without consuming them.'),
     h('div', { class: 'controls' }, h('label', { for: 'peek-count' }, 'Count'), countIn,
       h('label', { for: 'peek-format' }, 'Payload as'), formatSel, peekBtn), peekBox,
-    h('h3', {}, 'Publish a test device message'),
+    h('h2', {}, 'Publish a test device message'),
     h('p', { class: 'muted' }, 'As if the device had sent it: it goes to every group subscribed to the product (this one only if it is).'),
     h('div', { class: 'controls' }, pubProduct, pubDevice, pubTopic), h('div', { class: 'controls' }, pubPayload, pubBtn), pubResult);
+  const onMessages = tab === 'messages';
+  const tabLink = (label, href, current) => h('a', { href, 'aria-current': current ? 'page' : null, id: `tab-link-${label.toLowerCase()}` }, label);
+  const el = h('section', {},
+    h('p', {}, h('a', { href: '#/' }, '← all consumer groups')), title, cards,
+    h('nav', { class: 'tabs', 'aria-label': 'Group sections' }, tabLink('Status', `#/groups/${enc(id)}`, !onMessages),
+      tabLink('Messages', `#/groups/${enc(id)}/messages`, onMessages)),
+    onMessages ? messagesTab : statusTab);
 
   let plot = null;
   const onResize = () => plot && plot.setSize({ width: chartBox.clientWidth, height: 240 });
@@ -95,7 +104,7 @@ export function groupPage(id) {
   }
 
   async function refresh() {
-    await Promise.all([refreshStatus(), refreshChart()]);
+    await Promise.all([refreshStatus(), onMessages ? null : refreshChart()]);
   }
 
   async function clear() {
@@ -170,7 +179,7 @@ export function groupPage(id) {
           return h('tr', {}, h('td', { class: 'mono' }, m.topic), h('td', { class: 'mono' }, m.messageId),
             h('td', {}, fmtTime(m.generateTime)),
             h('td', {}, h('pre', { class: 'payload', 'data-format': format }, text), note ? h('span', { class: 'muted' }, note) : null));
-        })));
+        }), null, { stacked: true }));
     } catch (e) { showError(e); }
   }
 

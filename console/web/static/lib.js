@@ -74,9 +74,16 @@ export function clearError(source) {
   bannerSource = '';
 }
 
-export function table(headers, rows, foot) {
+// table lays rows out under headers ([label, class] pairs). A stacked
+// table turns each row into a card of labelled lines on a phone (see
+// style.css), for rows too wide to scroll through.
+export function table(headers, rows, foot, { stacked = false } = {}) {
   const head = h('tr', {}, headers.map(([label, cls]) => h('th', { class: cls, scope: 'col' }, label)));
-  return h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, head), h('tbody', {}, rows), foot ? h('tfoot', {}, foot) : null));
+  if (stacked) {
+    for (const row of rows) [...row.children].forEach((td, i) => { if (headers[i] && headers[i][0]) td.dataset.label = headers[i][0]; });
+  }
+  return h('div', { class: stacked ? 'scroll stacked' : 'scroll' },
+    h('table', {}, h('thead', {}, head), h('tbody', {}, rows), foot ? h('tfoot', {}, foot) : null));
 }
 
 export function card(label, value, id) {

@@ -24,7 +24,7 @@ export function subscriptionsPage() {
         h('td', {}, Object.entries(s.subscribeFlags || {}).filter(([, on]) => on).map(([f]) => f).join(', ') || '—'),
         h('td', { class: 'row-actions' },
           h('button', { type: 'button', class: 'secondary', 'data-edit': pk, onclick: () => form.edit(pk, s) }, 'Edit'),
-          h('button', { type: 'button', class: 'secondary', 'data-delete': pk, onclick: () => remove(pk) }, 'Delete'))))));
+          h('button', { type: 'button', class: 'secondary', 'data-delete': pk, onclick: () => remove(pk) }, 'Delete')))), null, { stacked: true }));
     form.update(groups, subs.knownKinds || ['data']);
   }
 
