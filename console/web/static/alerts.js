@@ -48,7 +48,7 @@ export function alertsPage() {
 
   async function showHistory(id, name) {
     const r = await api('GET', `/api/v1/alerts/${enc(id)}/history`);
-    const ns = (r.notifications || []).slice().reverse(); // newest first
+    const ns = r.notifications || []; // newest first, as the API answers
     historyBox.replaceChildren(h('h2', {}, `Recent notifications of ${name}`), ns.length === 0 ? h('p', {}, 'None sent yet.') :
       table([['Time'], ['Group'], ['State'], ['Value', 'num'], ['Webhook answer'], ['Attempts', 'num']], ns.map((n) => h('tr', {},
         h('td', {}, fmtTime(n.time)), h('td', {}, n.groupName || n.group), h('td', {}, h('span', { class: `state state-${n.alertState}` }, n.alertState)),
