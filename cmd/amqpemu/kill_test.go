@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -37,9 +39,27 @@ func buildBinary(t *testing.T) string {
 // extra flags come after the defaults of the test and override them.
 func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator {
 	t.Helper()
+	return startEmulatorEnv(t, bin, dataDir, nil, extra...)
+}
+
+// startEmulatorEnv is startEmulator with env (KEY=value) added to the
+// process's environment; the flags of the test override it.
+func startEmulatorEnv(t *testing.T, bin, dataDir string, env []string, extra ...string) *emulator {
+	t.Helper()
+	return launchEmulator(t, bin, dataDir, env, extra...)(t)
+}
+
+// launchEmulator starts the process and returns the wait for it to get
+// ready, so that nodes that need each other (a cluster's quorum) start
+// together.
+func launchEmulator(t *testing.T, bin, dataDir string, env []string, extra ...string) func(*testing.T) *emulator {
+	t.Helper()
 	args := append([]string{"serve", "--data", dataDir, "--amqp", "127.0.0.1:0", "--http", "127.0.0.1:0",
 		"--amqps", "off", "--stomp", "off", "--stomps", "off", "--mqtt", "127.0.0.1:0", "--log-format", "json"}, extra...)
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -49,12 +69,17 @@ func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	ready := make(chan *emulator, 1)
+	var mu sync.Mutex
+	var last []string // the last lines logged, for a start that fails
 	go func() {
 		em := &emulator{cmd: cmd, addrs: map[string]string{}}
 		var start []map[string]any
 		sent := false // em.start is the test's once sent
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			mu.Lock()
+			last = append(last[max(0, len(last)-9):], sc.Text())
+			mu.Unlock()
 			var line struct{ Listener, Addr, Message string }
 			if json.Unmarshal(sc.Bytes(), &line) != nil {
 				continue
@@ -77,12 +102,18 @@ func startEmulator(t *testing.T, bin, dataDir string, extra ...string) *emulator
 			}
 		}
 	}()
-	select {
-	case em := <-ready:
-		return em
-	case <-time.After(30 * time.Second):
-		t.Fatal("emulator did not get ready")
-		return nil
+	deadline := time.After(60 * time.Second)
+	return func(t *testing.T) *emulator {
+		t.Helper()
+		select {
+		case em := <-ready:
+			return em
+		case <-deadline:
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("emulator did not get ready; it logged last:\n%s", strings.Join(last, "\n"))
+			return nil
+		}
 	}
 }
 
