@@ -17,11 +17,13 @@ func encodeCursor(seq uint64) string {
 	return base64.StdEncoding.EncodeToString(strconv.AppendUint(nil, seq, 10))
 }
 
-// decodeCursor refuses anything encodeCursor cannot have made.
+// decodeCursor refuses anything encodeCursor cannot have made: base64 is
+// lenient about padding bits ("OB==" decodes as "OA==" does) and decimal
+// about leading zeros, so the value must encode back to c.
 func decodeCursor(c string) (uint64, error) {
 	raw, err := base64.StdEncoding.DecodeString(c)
-	if err == nil && len(raw) > 0 && len(raw) <= 20 && (raw[0] != '0' || len(raw) == 1) {
-		if seq, err := strconv.ParseUint(string(raw), 10, 64); err == nil {
+	if err == nil && len(raw) > 0 && len(raw) <= 20 {
+		if seq, err := strconv.ParseUint(string(raw), 10, 64); err == nil && encodeCursor(seq) == c {
 			return seq, nil
 		}
 	}
