@@ -57,19 +57,39 @@ func TestSDKErrors(t *testing.T) {
 		{"CreateLogStore in a missing project", func(c sls.ClientInterface) error { return c.CreateLogStore("no-such-project", "store", 1, 2, false, 0) }, nil, 404, "ProjectNotExist"},
 		{"GetLogStore of a missing logstore", func(c sls.ClientInterface) error { _, err := c.GetLogStore("err-project", "missing"); return err }, nil, 404, "LogStoreNotExist"},
 		{"PutLogs to a missing logstore", func(c sls.ClientInterface) error { return c.PutLogs("err-project", "missing", logGroup(0, 1)) }, nil, 404, "LogStoreNotExist"},
-		{"GetCursor in a missing logstore", func(c sls.ClientInterface) error { _, err := c.GetCursor("err-project", "missing", 0, "begin"); return err }, nil, 404, "LogStoreNotExist"},
+		{"GetCursor in a missing logstore", func(c sls.ClientInterface) error {
+			_, err := c.GetCursor("err-project", "missing", 0, "begin")
+			return err
+		}, nil, 404, "LogStoreNotExist"},
 		{"CreateProject twice", func(c sls.ClientInterface) error { _, err := c.CreateProject("err-project", ""); return err }, nil, 400, "ProjectAlreadyExist"},
 		{"CreateLogStore twice", func(c sls.ClientInterface) error { return c.CreateLogStore("err-project", "store", 1, 2, false, 0) }, nil, 400, "LogStoreAlreadyExist"},
 		{"CreateProject with a bad name", func(c sls.ClientInterface) error { _, err := c.CreateProject("Bad-Name", ""); return err }, nil, 400, "ParameterInvalid"},
 		{"CreateProject with a short name", func(c sls.ClientInterface) error { _, err := c.CreateProject("ab", ""); return err }, nil, 400, "ParameterInvalid"},
-		{"CreateLogStore with a bad name", func(c sls.ClientInterface) error { return c.CreateLogStore("err-project", "-dash-first", 1, 2, false, 0) }, nil, 400, "ParameterInvalid"},
+		{"CreateLogStore with a bad name", func(c sls.ClientInterface) error {
+			return c.CreateLogStore("err-project", "-dash-first", 1, 2, false, 0)
+		}, nil, 400, "ParameterInvalid"},
 		{"CreateLogStore with too many shards", func(c sls.ClientInterface) error { return c.CreateLogStore("err-project", "many", 1, 101, false, 0) }, nil, 400, "ParameterInvalid"},
 		{"CreateLogStore with a bad ttl", func(c sls.ClientInterface) error { return c.CreateLogStore("err-project", "ttl", 4000, 2, false, 0) }, nil, 400, "ParameterInvalid"},
-		{"GetCursor from garbage", func(c sls.ClientInterface) error { _, err := c.GetCursor("err-project", "store", 0, "yesterday"); return err }, nil, 400, "ParameterInvalid"},
-		{"GetCursor of a missing shard", func(c sls.ClientInterface) error { _, err := c.GetCursor("err-project", "store", 2, "begin"); return err }, nil, 400, "ShardNotExist"},
-		{"PullLogs with a bad cursor", func(c sls.ClientInterface) error { _, _, err := c.PullLogs("err-project", "store", 0, "bm90IGEgbnVtYmVy", "", 10); return err }, nil, 400, "InvalidCursor"},
-		{"PullLogs past the end", func(c sls.ClientInterface) error { _, _, err := c.PullLogs("err-project", "store", 0, encodeCursor(1000), "", 10); return err }, nil, 400, "InvalidCursor"},
-		{"PullLogs with count 0", func(c sls.ClientInterface) error { _, _, err := c.PullLogs("err-project", "store", 0, begin, "", 0); return err }, nil, 400, "ParameterInvalid"},
+		{"GetCursor from garbage", func(c sls.ClientInterface) error {
+			_, err := c.GetCursor("err-project", "store", 0, "yesterday")
+			return err
+		}, nil, 400, "ParameterInvalid"},
+		{"GetCursor of a missing shard", func(c sls.ClientInterface) error {
+			_, err := c.GetCursor("err-project", "store", 2, "begin")
+			return err
+		}, nil, 400, "ShardNotExist"},
+		{"PullLogs with a bad cursor", func(c sls.ClientInterface) error {
+			_, _, err := c.PullLogs("err-project", "store", 0, "bm90IGEgbnVtYmVy", "", 10)
+			return err
+		}, nil, 400, "InvalidCursor"},
+		{"PullLogs past the end", func(c sls.ClientInterface) error {
+			_, _, err := c.PullLogs("err-project", "store", 0, encodeCursor(1000), "", 10)
+			return err
+		}, nil, 400, "InvalidCursor"},
+		{"PullLogs with count 0", func(c sls.ClientInterface) error {
+			_, _, err := c.PullLogs("err-project", "store", 0, begin, "", 0)
+			return err
+		}, nil, 400, "ParameterInvalid"},
 		{"a wrong secret", func(c sls.ClientInterface) error { _, err := c.GetProject("err-project"); return err }, sdkClient(t, hs, testAK, "wrong-secret"), 401, "SignatureNotMatch"},
 		{"a wrong secret on PutLogs", func(c sls.ClientInterface) error { return c.PutLogs("err-project", "store", logGroup(1, 1)) }, sdkClient(t, hs, testAK, "wrong-secret"), 401, "SignatureNotMatch"},
 		{"an unknown key id", func(c sls.ClientInterface) error { _, err := c.GetProject("err-project"); return err }, sdkClient(t, hs, "LTAIother", testSecret), 401, "Unauthorized"},
