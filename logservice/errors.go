@@ -37,6 +37,8 @@ var (
 	errInvalidBodyRawSize   = errKind{http.StatusBadRequest, "InvalidBodyRawSize"}
 	errInvalidContentType   = errKind{http.StatusUnsupportedMediaType, "InvalidContentType"}
 	errMissingDate          = errKind{http.StatusBadRequest, "MissingDate"}
+	errInvalidDateFormat    = errKind{http.StatusBadRequest, "InvalidDateFormat"}
+	errRequestTimeExpired   = errKind{http.StatusBadRequest, "RequestTimeExpired"}
 	errUnauthorized         = errKind{http.StatusUnauthorized, "Unauthorized"}
 	errSignatureNotMatch    = errKind{http.StatusUnauthorized, "SignatureNotMatch"}
 	errInvalidSignMethod    = errKind{http.StatusBadRequest, "InvalidSignatureMethod"}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The SDK's default signature (AuthV1): Authorization "LOG <ak>:<sig>",
@@ -118,8 +119,8 @@ func (s *Server) verify(r *http.Request, body []byte) error {
 	if !ok {
 		return errorf(errUnauthorized, "the Authorization header is not \"LOG <AccessKeyId>:<Signature>\"")
 	}
-	if r.Header.Get("Date") == "" {
-		return errorf(errMissingDate, "Date does not exist in http header")
+	if err := checkDate(r.Header.Get("Date"), time.Now()); err != nil {
+		return err
 	}
 	if subtle.ConstantTimeCompare([]byte(ak), []byte(s.cfg.AccessKeyID)) != 1 {
 		return errorf(errUnauthorized, "the AccessKeyId %s is unauthorized", quote(ak))
@@ -130,6 +131,24 @@ func (s *Server) verify(r *http.Request, body []byte) error {
 	want := sign(s.cfg.AccessKeySecret, stringToSign(r))
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
 		return errorf(errSignatureNotMatch, "signature %s not matched", quote(sig))
+	}
+	return nil
+}
+
+// maxSkew is how far a request's Date may be from the server's clock, as
+// on the vendor's service: a signed request cannot be replayed later.
+const maxSkew = 15 * time.Minute
+
+func checkDate(date string, now time.Time) error {
+	if date == "" {
+		return errorf(errMissingDate, "Date does not exist in http header")
+	}
+	t, err := http.ParseTime(date)
+	if err != nil {
+		return errorf(errInvalidDateFormat, "Date %s must follow RFC822", quote(date))
+	}
+	if d := now.Sub(t); d > maxSkew || d < -maxSkew {
+		return errorf(errRequestTimeExpired, "Request time %s has been expired while server time is %s", date, now.UTC().Format(http.TimeFormat))
 	}
 	return nil
 }

@@ -1,9 +1,11 @@
 package logservice
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 )
@@ -15,7 +17,7 @@ func TestSignatureMatchesSDK(t *testing.T) {
 	uri := "/logstores/ls/shards/0?type=logs&cursor=MTA%3D&count=10&b=2&b=1&q=a%20b"
 	body := []byte(`{"x":1}`)
 	headers := map[string]string{
-		"Date": "Wed, 02 Dec 2026 12:00:00 GMT", "Content-Type": "application/json",
+		"Date": time.Now().UTC().Format(http.TimeFormat), "Content-Type": "application/json",
 		"x-log-apiversion": "0.6.0", "x-log-bodyrawsize": "7", "X-Acs-Security-Token": "tok",
 	}
 	if err := sls.NewSignerV1(testAK, testSecret).Sign("POST", uri, headers, body); err != nil {
@@ -58,6 +60,39 @@ func TestParseAuthorization(t *testing.T) {
 		ak, sig, ok := parseAuthorization(v.header)
 		if ok != v.ok || ak != v.ak || sig != v.sig {
 			t.Errorf("parseAuthorization(%q) = %q, %q, %v; want %q, %q, %v", v.header, ak, sig, ok, v.ak, v.sig, v.ok)
+		}
+	}
+}
+
+// TestStaleRequestRefused: a correctly signed request whose Date is 20
+// minutes old is refused, so a captured request cannot be replayed.
+func TestStaleRequestRefused(t *testing.T) {
+	hs := startServer(t, openBroker(t, t.TempDir()))
+	for _, tc := range []struct {
+		date, code string
+	}{
+		{time.Now().Add(-20 * time.Minute).UTC().Format(http.TimeFormat), "RequestTimeExpired"},
+		{time.Now().Add(20 * time.Minute).UTC().Format(http.TimeFormat), "RequestTimeExpired"},
+		{"yesterday", "InvalidDateFormat"},
+	} {
+		headers := map[string]string{"Date": tc.date, "x-log-apiversion": "0.6.0", "x-log-bodyrawsize": "0"}
+		if err := sls.NewSignerV1(testAK, testSecret).Sign("GET", "/", headers, nil); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("GET", hs.URL+"/", nil)
+		req.Host = "p-stale.cn-hangzhou.log.aliyuncs.com"
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e Error
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || e.Code != tc.code {
+			t.Errorf("Date %q: %d %s, want 400 %s", tc.date, resp.StatusCode, e.Code, tc.code)
 		}
 	}
 }
