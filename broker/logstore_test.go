@@ -75,6 +75,9 @@ func TestLogShardAppendReadRestart(t *testing.T) {
 	if _, err := b.AppendLog(ctx, s, []byte("x")); !errors.Is(err, ErrLogShardNotFound) {
 		t.Fatalf("append to a deleted shard: %v", err)
 	}
+	if _, err := b.ReadLogs(ctx, s, 0, 10, 1<<20); !errors.Is(err, ErrLogShardNotFound) {
+		t.Fatalf("read of a deleted shard: %v", err)
+	}
 	if _, err := b.LogSeqAt(ctx, s, time.Now()); !errors.Is(err, ErrLogShardNotFound) {
 		t.Fatalf("seek in a deleted shard: %v", err)
 	}
@@ -118,4 +121,38 @@ func TestLogShardRecordSizeBounded(t *testing.T) {
 	if _, err := b.AppendLog(ctx, s, make([]byte, b.MaxLogRecord())); err != nil {
 		t.Fatalf("record of the maximum size: %v", err)
 	}
+}
+
+// BenchmarkReadLogs reads 1000 records of 512 bytes, as a PullLogs of the
+// consumer library's default count does.
+func BenchmarkReadLogs(b *testing.B) {
+	br := openBrokerB(b)
+	ctx := context.Background()
+	s := LogShard{Project: "bench", Logstore: "ls", ID: 0}
+	if err := br.CreateLogShard(ctx, s, 0); err != nil {
+		b.Fatal(err)
+	}
+	data := make([]byte, 512)
+	for range 1000 {
+		if _, err := br.AppendLog(ctx, s, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		recs, err := br.ReadLogs(ctx, s, 1, 1000, 16<<20)
+		if err != nil || len(recs) != 1000 {
+			b.Fatalf("%d records, %v", len(recs), err)
+		}
+	}
+}
+
+func openBrokerB(b *testing.B) *Broker {
+	b.Helper()
+	br, err := Open(context.Background(), Config{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { br.Close(context.Background()) })
+	return br
 }
