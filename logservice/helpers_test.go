@@ -71,3 +71,17 @@ func slsError(t *testing.T, err error) *sls.Error {
 	}
 	return e
 }
+
+// pullShard reads a shard's groups from its beginning.
+func pullShard(t *testing.T, c sls.ClientInterface, project, logstore string, shard int) []*sls.LogGroup {
+	t.Helper()
+	begin, err := c.GetCursor(project, logstore, shard, "begin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, _, err := c.PullLogs(project, logstore, shard, begin, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gl.LogGroups
+}

@@ -125,11 +125,7 @@ func (s *Server) getLogstore(w http.ResponseWriter, r *request, name string) err
 
 // ListLogStore: GET /logstores[?offset=&size=] → {"count","total","logstores"}.
 func (s *Server) listLogstores(w http.ResponseWriter, r *request) error {
-	ctx := r.Context()
-	if _, err := s.meta.project(ctx, r.project); err != nil {
-		return err
-	}
-	names, err := s.meta.logstores(ctx, r.project)
+	names, err := s.meta.logstores(r.Context(), r.project)
 	if err != nil {
 		return err
 	}

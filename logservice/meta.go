@@ -103,8 +103,12 @@ func (st *store) logstore(ctx context.Context, project, name string) (*logstoreM
 	return m, nil
 }
 
-// logstores lists the project's logstore names, sorted.
+// logstores lists an existing project's logstore names, sorted, or
+// answers ProjectNotExist.
 func (st *store) logstores(ctx context.Context, project string) ([]string, error) {
+	if _, err := st.project(ctx, project); err != nil {
+		return nil, err
+	}
 	keys, err := st.bucket.Keys(ctx)
 	if err != nil {
 		return nil, err

@@ -55,12 +55,7 @@ func TestProducer(t *testing.T) {
 	counts := map[string]int{}
 	hashedShards := map[int]bool{}
 	for shard := range 4 {
-		begin, _ := c.GetCursor("prod-project", "produced", shard, "begin")
-		gl, _, err := c.PullLogs("prod-project", "produced", shard, begin, "", 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range gl.LogGroups {
+		for _, g := range pullShard(t, c, "prod-project", "produced", shard) {
 			counts[g.GetTopic()] += len(g.Logs)
 			if g.GetTopic() == "hashed" {
 				hashedShards[shard] = true

@@ -72,9 +72,6 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *request) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ctx := r.Context()
-	if _, err := s.meta.project(ctx, r.project); err != nil {
-		return err
-	}
 	names, err := s.meta.logstores(ctx, r.project)
 	if err != nil {
 		return err

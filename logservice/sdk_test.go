@@ -181,12 +181,7 @@ func TestSDKHashKeyRoute(t *testing.T) {
 	}
 	got := map[string]int{}
 	for shard := range 4 {
-		begin, _ := c.GetCursor("hash-project", "routed", shard, "begin")
-		gl, _, err := c.PullLogs("hash-project", "routed", shard, begin, "", 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range gl.LogGroups {
+		for _, g := range pullShard(t, c, "hash-project", "routed", shard) {
 			got[g.GetTopic()] = shard
 		}
 	}
