@@ -40,7 +40,8 @@ type Config struct {
 }
 
 // Server answers the log service's API. It is an http.Handler for requests
-// already known to be the log service's (see IsLogServiceHost).
+// already known to be the log service's (console.Config.LogService
+// picks them out by their Authorization scheme and Host).
 type Server struct {
 	cfg  Config
 	meta *store
@@ -90,7 +91,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	if err := s.verify(r, body); err != nil {
 		return err
 	}
-	project, err := ProjectOf(r.Host)
+	project, err := projectOf(r.Host)
 	if err != nil {
 		return err
 	}
@@ -116,14 +117,14 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// ProjectOf is the project a Host names: its first label
+// projectOf is the project a Host names: its first label
 // ({project}.{endpoint}), the port aside.
-func ProjectOf(host string) (string, error) {
+func projectOf(host string) (string, error) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	project, _, found := strings.Cut(host, ".")
-	if !found || project == "" {
+	if !found || project == "" || net.ParseIP(strings.Trim(host, "[]")) != nil {
 		return "", errorf(errParameterInvalid, "the Host %s names no project: the SDK sends {project}.{endpoint}", quote(host))
 	}
 	if err := checkProjectName(project); err != nil {
