@@ -16,12 +16,7 @@ import (
 // default, hash keys adjusted to bucket prefixes) writes every log it is
 // given, and a hash key keeps to one shard.
 func TestProducer(t *testing.T) {
-	if raceDetector {
-		// Not ours: its I/O workers race in sls.Client.initHttpClient
-		// (client.go:125, defaults written under a read lock) on their
-		// first concurrent calls. The plain test run covers this test.
-		t.Skip("the SDK's producer has a data race of its own")
-	}
+	skipUnderRace(t)
 	hs := startServer(t, openBroker(t, t.TempDir()))
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "prod-project", "produced", 4)

@@ -48,8 +48,9 @@ type Server struct {
 	// mu serialises changes of projects and logstores (check, then make
 	// streams, then store metadata), so that two creates of one name
 	// cannot both succeed on this node.
-	mu sync.Mutex
-	rr roundRobin
+	mu       sync.Mutex
+	rr       roundRobin
+	sessions sessions // consumer groups' live consumers
 }
 
 // New returns a Server over cfg.Broker.
@@ -147,6 +148,8 @@ func (s *Server) route(w http.ResponseWriter, r *request) error {
 		return s.routeLogstores(w, r)
 	case len(parts) == 2:
 		return s.routeLogstore(w, r, parts[1])
+	case parts[2] == "consumergroups":
+		return s.routeGroups(w, r, parts[1], parts[3:])
 	case parts[2] != "shards":
 	case len(parts) == 3 && r.Method == http.MethodGet:
 		return s.listShards(w, r, parts[1])
@@ -241,4 +244,24 @@ func newRequestID() string {
 	var b [12]byte
 	rand.Read(b[:])
 	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// routeGroups answers …/consumergroups and …/consumergroups/{cg}.
+func (s *Server) routeGroups(w http.ResponseWriter, r *request, logstore string, rest []string) error {
+	switch {
+	case len(rest) == 0 && r.Method == http.MethodPost:
+		return s.createGroup(w, r, logstore)
+	case len(rest) == 0 && r.Method == http.MethodGet:
+		return s.listGroups(w, r, logstore)
+	case len(rest) != 1:
+	case r.Method == http.MethodPost:
+		return s.routeGroup(w, r, logstore, rest[0])
+	case r.Method == http.MethodGet:
+		return s.getCheckpoints(w, r, logstore, rest[0])
+	case r.Method == http.MethodPut:
+		return s.updateGroup(w, r, logstore, rest[0])
+	case r.Method == http.MethodDelete:
+		return s.deleteGroup(w, r, logstore, rest[0])
+	}
+	return notSupported(r)
 }
