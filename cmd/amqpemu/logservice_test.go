@@ -9,14 +9,26 @@ import (
 	"testing"
 )
 
-// TestLogServiceSDKThroughProxy runs examples/logservice, the log
-// service's official SDK unchanged, against `amqpemu serve` with
-// HTTP_PROXY pointing at --http; then again after a restart on the same
-// data, when it finds its project and logstore and the logs of both runs.
-// A run with the wrong secret is refused.
+// TestLogServiceSDKThroughProxy runs examples/logservice (the README's
+// log service snippet), the log service's official SDK and consumer
+// library unchanged, against `amqpemu serve` with HTTP_PROXY pointing at
+// --http; then again after a restart on the same data, when it finds its
+// project and logstore and its group reads only the new log, from the
+// checkpoints. A run with the wrong secret is refused.
 func TestLogServiceSDKThroughProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the binary")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../examples/logservice/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
+		t.Fatal("README.md's log service snippet is not examples/logservice/main.go: update one from the other")
 	}
 	example := filepath.Join(t.TempDir(), "logservice")
 	build := exec.Command("go", "build", "-o", example, "./examples/logservice")
@@ -34,14 +46,14 @@ func TestLogServiceSDKThroughProxy(t *testing.T) {
 		return string(out), err
 	}
 	em := startEmulator(t, bin, dir)
-	if out, err := run(em); err != nil || !strings.Contains(out, "my-project/app-log holds 1 logs") {
+	if out, err := run(em); err != nil || !strings.Contains(out, "group readers read 1 new logs of my-project/app-log") {
 		t.Fatalf("first run: %v\n%s", err, out)
 	}
 	em.cmd.Process.Signal(syscall.SIGTERM) // a clean stop, then a restart
 	em.cmd.Wait()
 
 	em = startEmulator(t, bin, dir)
-	if out, err := run(em); err != nil || !strings.Contains(out, "my-project/app-log holds 2 logs") {
+	if out, err := run(em); err != nil || !strings.Contains(out, "group readers read 1 new logs of my-project/app-log") {
 		t.Fatalf("run after restart: %v\n%s", err, out)
 	}
 	// The same client signing for another key pair is refused.
