@@ -19,14 +19,15 @@ import (
 // two ever ran one shard at the same time.
 type consumed struct {
 	mu       sync.Mutex
-	topics   map[string]int // topic → times processed
+	topics   map[string]int   // topic → times processed
+	sequence map[int][]string // shard → topics in the order processed
 	byWorker map[string]map[int]bool
 	running  map[int]string // shard → worker inside the processor
 	overlap  string
 }
 
 func newConsumed() *consumed {
-	return &consumed{topics: map[string]int{}, byWorker: map[string]map[int]bool{}, running: map[int]string{}}
+	return &consumed{topics: map[string]int{}, sequence: map[int][]string{}, byWorker: map[string]map[int]bool{}, running: map[int]string{}}
 }
 
 func (c *consumed) process(worker string) func(int, *sls.LogGroupList, consumerLibrary.CheckPointTracker) (string, error) {
@@ -38,6 +39,7 @@ func (c *consumed) process(worker string) func(int, *sls.LogGroupList, consumerL
 		c.running[shard] = worker
 		for _, g := range gl.LogGroups {
 			c.topics[g.GetTopic()]++
+			c.sequence[shard] = append(c.sequence[shard], g.GetTopic())
 		}
 		if c.byWorker[worker] == nil {
 			c.byWorker[worker] = map[int]bool{}
@@ -90,10 +92,10 @@ func putTopics(t *testing.T, c sls.ClientInterface, project, logstore string, fr
 	return topics
 }
 
-func startWorker(t *testing.T, hs *httptest.Server, name string, c *consumed) *consumerLibrary.ConsumerWorker {
+func startWorker(t *testing.T, hs *httptest.Server, name string, c *consumed, mod ...func(*consumerLibrary.LogHubConfig)) *consumerLibrary.ConsumerWorker {
 	t.Helper()
 	proxy, _ := url.Parse(hs.URL)
-	w := consumerLibrary.InitConsumerWorkerWithCheckpointTracker(consumerLibrary.LogHubConfig{
+	cfg := consumerLibrary.LogHubConfig{
 		Endpoint: testEndpoint, AccessKeyID: testAK, AccessKeySecret: testSecret,
 		Project: "cg-project", Logstore: "events", ConsumerGroupName: "readers", ConsumerName: name,
 		CursorPosition:            consumerLibrary.BEGIN_CURSOR,
@@ -101,7 +103,11 @@ func startWorker(t *testing.T, hs *httptest.Server, name string, c *consumed) *c
 		DataFetchIntervalInMs: 50, AutoCommitIntervalInMS: 200,
 		AllowLogLevel: "error", DisableRuntimeMetrics: true,
 		HTTPClient: &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}, Timeout: 30 * time.Second},
-	}, c.process(name))
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	w := consumerLibrary.InitConsumerWorkerWithCheckpointTracker(cfg, c.process(name))
 	w.Start()
 	return w
 }
@@ -171,5 +177,38 @@ func TestConsumerLibrary(t *testing.T) {
 	defer after.mu.Unlock()
 	if len(after.topics) != len(third) {
 		t.Fatalf("after the restart the worker read %d topics, want only the %d new ones: %v", len(after.topics), len(third), after.topics)
+	}
+}
+
+// TestConsumerLibraryInOrder: a group with order=true reads each shard in
+// the order its groups were received, with small pulls so that the order
+// spans many of them.
+func TestConsumerLibraryInOrder(t *testing.T) {
+	skipUnderRace(t)
+	hs := startServer(t, openBroker(t, t.TempDir()))
+	c := sdkClient(t, hs, testAK, testSecret)
+	setUp(t, c, "cg-project", "events", 2)
+	topics := putTopics(t, c, "cg-project", "events", 0, 30)
+	got := newConsumed()
+	w := startWorker(t, hs, "ordered", got, func(cfg *consumerLibrary.LogHubConfig) {
+		cfg.InOrder = true
+		cfg.MaxFetchLogGroupCount = 2
+	})
+	defer w.StopAndWait()
+	waitFor(t, "every group", 30*time.Second, func() bool { return got.all(topics) })
+	groups, err := c.ListConsumerGroup("cg-project", "events")
+	if err != nil || len(groups) != 1 || !groups[0].InOrder {
+		t.Fatalf("the library made the group %v, %v; want order=true", groups, err)
+	}
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	for shard := range 2 {
+		var want []string // round robin: shard k took every other group from k
+		for i := shard; i < 30; i += 2 {
+			want = append(want, "t-"+strconv.Itoa(i))
+		}
+		if !slices.Equal(got.sequence[shard], want) {
+			t.Errorf("shard %d read %v, want %v", shard, got.sequence[shard], want)
+		}
 	}
 }

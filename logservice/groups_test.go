@@ -100,3 +100,45 @@ func TestSDKConsumerGroups(t *testing.T) {
 		t.Fatalf("the re-made logstore's groups: %v, %v", list, err)
 	}
 }
+
+func TestGroupStatus(t *testing.T) {
+	hs, srv := startServerS(t, openBroker(t, t.TempDir()))
+	c := sdkClient(t, hs, testAK, testSecret)
+	setUp(t, c, "st-project", "store", 2)
+	for i := range 5 {
+		if err := c.PutLogs("st-project", "store", logGroup(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.CreateConsumerGroup("st-project", "store", sls.ConsumerGroup{ConsumerGroupName: "g", Timeout: 60, InOrder: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HeartBeat("st-project", "store", "g", "w1", nil); err != nil {
+		t.Fatal(err)
+	}
+	// Shard 0 holds groups 0, 2, 4: checkpoint after the first of them.
+	begin, _ := c.GetCursor("st-project", "store", 0, "begin")
+	_, next, err := c.PullLogs("st-project", "store", 0, begin, "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UpdateCheckpoint("st-project", "store", "g", "w1", 0, next, false); err != nil {
+		t.Fatal(err)
+	}
+	st, err := srv.GroupStatus(t.Context(), "st-project", "store", "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Order || st.Timeout != 60 || len(st.Consumers) != 1 || st.Consumers[0].Name != "w1" || len(st.Shards) != 2 {
+		t.Fatalf("status %+v", st)
+	}
+	if sh := st.Shards[0]; sh.Backlog != 2 || sh.Checkpoint != next || sh.Consumer != "w1" {
+		t.Errorf("shard 0: %+v, want backlog 2 after the checkpoint", sh)
+	}
+	if sh := st.Shards[1]; sh.Backlog != 2 || sh.Checkpoint != "" {
+		t.Errorf("shard 1: %+v, want backlog 2 (no checkpoint: all kept)", sh)
+	}
+	if _, err := srv.GroupStatus(t.Context(), "st-project", "store", "missing"); toError(err).Code != groupNotFound {
+		t.Errorf("a missing group's status: %v", err)
+	}
+}
