@@ -7,13 +7,6 @@ import (
 	"time"
 )
 
-// The library's spellings, which it matches to drop a shard it lost.
-var (
-	errConsumerNotExist = errKind{http.StatusBadRequest, "ConsumerNotExsit"}
-	errConsumerNotMatch = errKind{http.StatusBadRequest, "ConsumerNotMatch"}
-	errShardNotExsit    = errKind{http.StatusBadRequest, "ShardNotExsit"}
-)
-
 type checkpointMeta struct {
 	Shard      int    `json:"shard"`
 	Checkpoint string `json:"checkpoint"`

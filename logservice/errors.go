@@ -42,10 +42,19 @@ var (
 	errUnauthorized         = errKind{http.StatusUnauthorized, "Unauthorized"}
 	errSignatureNotMatch    = errKind{http.StatusUnauthorized, "SignatureNotMatch"}
 	errInvalidSignMethod    = errKind{http.StatusBadRequest, "InvalidSignatureMethod"}
-	errNotSupported         = errKind{http.StatusNotFound, "NotSupported"}
-	errServerBusy           = errKind{http.StatusServiceUnavailable, "ServerBusy"}
-	errInternal             = errKind{http.StatusInternalServerError, "InternalServerError"}
+	errGroupAlreadyExist    = errKind{http.StatusBadRequest, "ConsumerGroupAlreadyExist"}
+	errGroupNotExist        = errKind{http.StatusNotFound, groupNotFound}
+	errGroupQuotaExceed     = errKind{http.StatusBadRequest, "ConsumerGroupQuotaExceed"} // code not in the vendor's page
+	// The consumer library's spellings, which it matches to drop a shard it lost.
+	errConsumerNotExist = errKind{http.StatusBadRequest, "ConsumerNotExsit"}
+	errConsumerNotMatch = errKind{http.StatusBadRequest, "ConsumerNotMatch"}
+	errShardNotExsit    = errKind{http.StatusBadRequest, "ShardNotExsit"}
+	errNotSupported     = errKind{http.StatusNotFound, "NotSupported"}
+	errServerBusy       = errKind{http.StatusServiceUnavailable, "ServerBusy"}
+	errInternal         = errKind{http.StatusInternalServerError, "InternalServerError"}
 )
+
+const groupNotFound = "ConsumerGroupNotExist"
 
 // Error is an error answer.
 type Error struct {

@@ -17,16 +17,9 @@ import (
 // A group name holds no '.', so keys cannot collide.
 
 const (
-	maxGroups     = 30    // per logstore, as the vendor allows
-	maxGroupName  = 128   // the vendor's page gives no bound; this one keeps keys short
-	maxTimeout    = 86400 // seconds
-	groupNotFound = "ConsumerGroupNotExist"
-)
-
-var (
-	errGroupAlreadyExist = errKind{http.StatusBadRequest, "ConsumerGroupAlreadyExist"}
-	errGroupNotExist     = errKind{http.StatusNotFound, groupNotFound}
-	errGroupQuotaExceed  = errKind{http.StatusBadRequest, "ConsumerGroupQuotaExceed"}
+	maxGroups    = 30    // per logstore, as the vendor allows
+	maxGroupName = 128   // the vendor's page gives no bound; this one keeps keys short
+	maxTimeout   = 86400 // seconds
 )
 
 type groupMeta struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,23 +18,7 @@ func TestLogServiceSDKThroughProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the binary")
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile("../../examples/logservice/main.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
-		t.Fatal("README.md's log service snippet is not examples/logservice/main.go: update one from the other")
-	}
-	example := filepath.Join(t.TempDir(), "logservice")
-	build := exec.Command("go", "build", "-o", example, "./examples/logservice")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build examples/logservice: %v\n%s", err, out)
-	}
+	example := readmeExample(t, "logservice")
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	run := func(em *emulator, extra ...string) (string, error) {
