@@ -39,7 +39,9 @@ type Config struct {
 	Logger          zerolog.Logger
 }
 
-// Server answers the log service's API. It is an http.Handler for requests
+// Server answers the log service's API. Lock order: Server.mu before
+// sessions.mu; no lock is held while the broker is called but Server.mu
+// (metadata changes). It is an http.Handler for requests
 // already known to be the log service's (console.Config.LogService
 // picks them out by their Authorization scheme and Host).
 type Server struct {
