@@ -30,6 +30,7 @@ type Broker struct {
 	eng atomic.Pointer[engine]
 
 	subCache *subCache // the subscriptions bucket, for routing at ingest
+	ingest   ingestMeter
 
 	mu       sync.Mutex
 	runtimes map[string]*dispatcher // live dispatchers by durable consumer name

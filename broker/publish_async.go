@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -89,8 +90,11 @@ func (b *Broker) settlePublish(w pubWait) {
 	}
 }
 
-// ingested tells the Observer that n device messages were stored.
+// ingested counts n stored device messages and tells the Observer.
 func (b *Broker) ingested(n int) {
+	if n > 0 {
+		b.ingest.add(n, time.Now())
+	}
 	if io, ok := b.cfg.Observer.(IngestObserver); ok && n > 0 {
 		io.Ingested(n)
 	}

@@ -12,13 +12,16 @@ type rateWindow struct {
 	stamp   [60]int64 // the second each bucket counts
 }
 
-func (w *rateWindow) add(now time.Time) {
+func (w *rateWindow) add(now time.Time) { w.addN(now, 1) }
+
+// addN counts n events at now.
+func (w *rateWindow) addN(now time.Time, n uint32) {
 	s := now.Unix()
 	i := s % 60
 	if w.stamp[i] != s {
 		w.stamp[i], w.buckets[i] = s, 0
 	}
-	w.buckets[i]++
+	w.buckets[i] += n
 }
 
 // perMinute is how many events happened in the 60 seconds before now.

@@ -30,6 +30,9 @@ type Backend interface {
 	Publish(ctx context.Context, msgs ...broker.DeviceMessage) ([]string, error)
 
 	Queues(ctx context.Context) ([]broker.QueueInfo, error)
+
+	// IngestStats counts the device messages stored since start.
+	IngestStats() broker.IngestStats
 }
 
 // StatsSource reports a group's consumption status for

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/console"
 	"github.com/amqpemu/amqpemu/history"
@@ -111,7 +113,9 @@ func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 func (b *browser) until(what, cond string) {
 	b.t.Helper()
 	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		b.t.Fatalf("waiting for %s: %v", what, err)
+		banner, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById('banner').hidden ? '' : document.getElementById('banner-text').textContent`))
+		body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		b.t.Fatalf("waiting for %s: %v (the banner says %q) %s", what, err, banner, body)
 	}
 }
 
@@ -157,6 +161,31 @@ func (b *browser) dialogsSeen() []string {
 	return append([]string(nil), b.dialogs...)
 }
 
+// newBrowserEnv is a console as `amqpemu serve` wires it: history
+// sampler, alert evaluator (driven by the test: Evaluate, Flush) and the
+// development access key shown.
+func newBrowserEnv(t *testing.T) (*env, *alerts.Evaluator) {
+	t.Helper()
+	var ev *alerts.Evaluator
+	e := newEnv(t, func(cfg *console.Config) {
+		b := cfg.Broker.(*broker.Broker)
+		s, err := history.New(history.Config{Source: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		t.Cleanup(s.Close)
+		ev, err = alerts.New(context.Background(), alerts.Config{Source: b, Store: b.StateBucket("alerts"), Logger: cfg.Logger, RetryWait: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ev.Close(context.Background()) })
+		cfg.History, cfg.Alerts = s, ev
+		cfg.AccessKeyID, cfg.AccessKeySecret, cfg.ShowAccessKeySecret = "amqpemu-dev-key", "amqpemu-dev-secret", true
+	})
+	return e, ev
+}
+
 // TestWebConsoleInBrowser drives the web console in headless chromium
 // against a console on a real broker: overview, live accumulation, peek,
 // Delete refused, Clear, and the layout at 390 px.
@@ -165,15 +194,7 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		t.Skip("starts a browser")
 	}
 	b := newBrowser(t)
-	e := newEnv(t, func(cfg *console.Config) {
-		s, err := history.New(history.Config{Source: cfg.Broker})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Start()
-		t.Cleanup(s.Close)
-		cfg.History = s
-	})
+	e, _ := newBrowserEnv(t)
 	r := e.do("POST", "/api/v1/groups", map[string]string{"name": "web_group"})
 	if r.status != http.StatusCreated {
 		t.Fatalf("creating the group: %d %s", r.status, r)
@@ -203,6 +224,9 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		t.Errorf("overview row %q lacks the name", text)
 	}
 	b.until("the listeners", `document.body.innerText.includes('127.0.0.1:5672')`)
+	if id, secret := eval[string](b, `document.getElementById('key-id').value`), eval[string](b, `document.getElementById('key-secret').value`); id != "amqpemu-dev-key" || secret != "amqpemu-dev-secret" {
+		t.Errorf("access key shown %q / %q", id, secret)
+	}
 	b.screenshot("overview-1280")
 
 	// Group page, reached by its link; publishing moves the number without a reload.
@@ -224,20 +248,34 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		t.Error("the page reloaded to show the accumulation")
 	}
 	b.until("the chart", `document.querySelector('#chart canvas') !== null`)
+	b.until("the backlog on the chart", `document.getElementById('chart').dataset.lastAccumulation === '3'`)
+	b.run("widening the chart", chromedp.SetValue(chromedp.ID("window"), "1h"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('window').dispatchEvent(new Event('change'))`))
+	b.until("the hour's chart", `document.getElementById('chart').dataset.window === '1h' && document.getElementById('chart').dataset.lastAccumulation === '3'`)
 
-	// Peek: payloads byte-exact, the backlog untouched.
-	b.run("peeking", chromedp.SetValue(chromedp.ID("peek-count"), "3"), chromedp.Click(chromedp.ID("peek")))
+	// Peek, on the Messages tab: payloads byte-exact, the backlog untouched.
+	b.run("the Messages tab", chromedp.Click(chromedp.ID("tab-link-messages")))
+	b.run("peeking", chromedp.WaitVisible(chromedp.ID("peek")), chromedp.SetValue(chromedp.ID("peek-count"), "3"), chromedp.Click(chromedp.ID("peek")))
 	b.until("peeked rows", `document.querySelectorAll('#peek-result pre.payload').length === 3`)
 	shown := eval[[]string](b, `[...document.querySelectorAll('#peek-result pre.payload')].map(e => e.textContent)`)
 	if want := []string{payload, "ff 00 41 fe", "third"}; fmt.Sprint(shown) != fmt.Sprint(want) {
 		t.Errorf("peek shows %q, want %q", shown, want)
 	}
+	// As JSON: the JSON payload indented, the others as they must be shown.
+	b.run("peeking as JSON", chromedp.SetValue(chromedp.ID("peek-format"), "json"), chromedp.Click(chromedp.ID("peek")))
+	b.until("the JSON rendering", `document.querySelector('#peek-result pre.payload').dataset.format === 'json'`)
+	formats := eval[[]string](b, `[...document.querySelectorAll('#peek-result pre.payload')].map(e => e.dataset.format + ':' + e.textContent)`)
+	indented := "{\n  \"t\": 21.5,\n  \"note\": \"<b>&amp; é ✓</b>  two spaces\"\n}"
+	if want := []string{"json:" + indented, "hex:ff 00 41 fe", "text:third"}; fmt.Sprint(formats) != fmt.Sprint(want) {
+		t.Errorf("peek as JSON shows %q, want %q", formats, want)
+	}
 	if n := accumulation(); n != 3 {
 		t.Errorf("accumulation after peek: %d, want 3", n)
 	}
 
-	// Delete of a subscribed group: the guard's reason, in words.
-	b.run("deleting", chromedp.Click(chromedp.ID("delete")))
+	// Delete of a subscribed group, on the Status tab: the guard's reason, in words.
+	b.run("the Status tab", chromedp.Click(chromedp.ID("tab-link-status")))
+	b.run("deleting", chromedp.WaitVisible(chromedp.ID("delete")), chromedp.Click(chromedp.ID("delete")))
 	b.until("the refusal", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('GroupInUse')`)
 	banner := b.text("#banner-text")
 	if !strings.Contains(banner, "pk1") || !strings.Contains(banner, "409") {
@@ -276,7 +314,8 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	b.until("the refused rename", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('InvalidGroupName')`)
 
 	// Publish from the Messages tab: the group's backlog grows by one.
-	b.run("publishing from the page", chromedp.SetValue(chromedp.ID("pub-product"), "pk1"), chromedp.SetValue(chromedp.ID("pub-device"), "d9"),
+	b.run("the Messages tab again", chromedp.Click(chromedp.ID("tab-link-messages")))
+	b.run("publishing from the page", chromedp.WaitVisible(chromedp.ID("publish")), chromedp.SetValue(chromedp.ID("pub-product"), "pk1"), chromedp.SetValue(chromedp.ID("pub-device"), "d9"),
 		chromedp.SetValue(chromedp.ID("pub-payload"), `{"from":"the console"}`), chromedp.Click(chromedp.ID("publish")))
 	b.until("the published id", `document.getElementById('publish-result').textContent.startsWith('Published, message id ')`)
 	b.until("accumulation 4", `document.getElementById('accumulation').textContent === '4'`)
@@ -284,7 +323,10 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		t.Errorf("accumulation after publishing from the page: %d, want 4", n)
 	}
 
+	b.screenshot("group-messages-1280")
+
 	// A consumer attaching shows in the clients table.
+	b.run("the Status tab again", chromedp.Click(chromedp.ID("tab-link-status")))
 	in := make(inbox, 10)
 	m, err := e.b.Join(context.Background(), g.ID, broker.MemberInfo{ClientID: "browser-test-client", Address: "192.0.2.7:5555"}, in)
 	if err != nil {
@@ -303,12 +345,13 @@ func TestWebConsoleInBrowser(t *testing.T) {
 	}
 	b.run("narrowing", chromedp.EmulateViewport(390, 844))
 	for _, p := range []struct{ name, hash, ready string }{
-		{"overview-390", "#/", `document.querySelector('tr[data-group]') !== null`},
+		{"overview-390", "#/", `document.getElementById('ingested')?.textContent === '5'`},                // 3 posted, 1 from the page, the long one
 		{"group-390", "#/groups/" + g.ID, `document.getElementById('accumulation')?.textContent === '5'`}, // the 3 reset to, the page's, the long one
+		{"group-messages-390", "#/groups/" + g.ID + "/messages", `document.getElementById('accumulation')?.textContent === '5'`},
 	} {
 		b.run("opening "+p.name, chromedp.Navigate(e.srv.URL+"/"+p.hash), chromedp.Reload())
 		b.until(p.name, p.ready)
-		if p.name == "group-390" { // by keyboard: Peek is a <button> that takes focus and Enter
+		if p.name == "group-messages-390" { // by keyboard: Peek is a <button> that takes focus and Enter
 			b.run("peeking by keyboard", chromedp.Focus(chromedp.ID("peek")), chromedp.KeyEvent(kb.Enter))
 			b.until("the long payload", `document.querySelector('#peek-result pre.payload') !== null`)
 		}
@@ -317,4 +360,162 @@ func TestWebConsoleInBrowser(t *testing.T) {
 		}
 		b.screenshot(p.name)
 	}
+}
+
+// TestWebConsoleSubscriptionsAndAlerts drives the Subscriptions and Alert
+// rules pages: a subscription added, edited and deleted; a rule created
+// from the form, seen firing with its notification, edited and deleted.
+func TestWebConsoleSubscriptionsAndAlerts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	b := newBrowser(t)
+	e, ev := newBrowserEnv(t)
+	var g struct{ ID string }
+	e.want(e.do("POST", "/api/v1/groups", map[string]string{"name": "subs_group"}), http.StatusCreated, &g)
+	type subscription struct{ Groups, Kinds []string }
+	subscriptionOf := func(pk string) subscription {
+		t.Helper()
+		var s subscription
+		e.want(e.do("GET", "/api/v1/products/"+pk+"/subscription", nil), http.StatusOK, &s)
+		return s
+	}
+
+	// Subscribe pkA to subs_group from the form.
+	b.run("opening subscriptions", chromedp.Navigate(e.srv.URL+"/#/subscriptions"))
+	b.until("the empty list and the group's checkbox", `document.getElementById('no-subscriptions') !== null && document.querySelector('#sub-groups input[value="`+g.ID+`"]') !== null`)
+	b.run("subscribing pkA", chromedp.SetValue(chromedp.ID("sub-product"), "pkA"), chromedp.Click(chromedp.CSS(`#sub-groups input[value="`+g.ID+`"]`)),
+		chromedp.Click(chromedp.ID("sub-save")))
+	b.until("pkA's row", `document.querySelector('tr[data-product="pkA"]')?.innerText.includes('subs_group')`)
+	if s := subscriptionOf("pkA"); fmt.Sprint(s.Groups, s.Kinds) != fmt.Sprint([]string{g.ID}, []string{"data"}) {
+		t.Errorf("pkA after saving: %+v", s)
+	}
+
+	// Edit: add the status kind and DEFAULT_GROUP.
+	b.run("editing pkA", chromedp.Click(chromedp.CSS(`button[data-edit="pkA"]`)))
+	b.until("the form in edit mode", `document.getElementById('sub-product').readOnly && document.querySelector('#sub-kinds input[value="data"]').checked`)
+	b.run("ticking", chromedp.Click(chromedp.CSS(`#sub-kinds input[value="status"]`)), chromedp.Click(chromedp.CSS(`#sub-groups input[value="DEFAULT_GROUP"]`)),
+		chromedp.Click(chromedp.ID("sub-save")))
+	b.until("pkA's kinds", `document.querySelector('tr[data-product="pkA"]')?.innerText.includes('data, status')`)
+	if s := subscriptionOf("pkA"); len(s.Groups) != 2 || fmt.Sprint(s.Kinds) != "[data status]" {
+		t.Errorf("pkA after editing: %+v", s)
+	}
+
+	// A refusal in words: a product key the API rejects.
+	b.run("saving a bad product key", chromedp.SetValue(chromedp.ID("sub-product"), "bad key!"),
+		chromedp.Click(chromedp.CSS(`#sub-groups input[value="`+g.ID+`"]`)), chromedp.Click(chromedp.ID("sub-save")))
+	b.until("the refusal", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('400')`)
+	b.screenshot("subscriptions-1280")
+
+	// Delete, confirmed: pkA has no subscription any more.
+	b.run("deleting pkA", chromedp.Click(chromedp.CSS(`button[data-delete="pkA"]`)))
+	b.until("the row gone", `document.querySelector('tr[data-product="pkA"]') === null`)
+	if s := subscriptionOf("pkA"); len(s.Groups) != 0 {
+		t.Errorf("pkA after deleting: %+v", s)
+	}
+	if d := b.dialogsSeen(); len(d) != 1 || !strings.Contains(d[0], "Delete the subscription of product pkA") {
+		t.Errorf("dialogs %q", d)
+	}
+
+	// Alert rules: create one from the form on subs_group's accumulation.
+	hook := newHookServer(t)
+	b.run("opening alert rules", chromedp.Navigate(e.srv.URL+"/#/alerts"))
+	b.until("the empty list and the group option", `document.getElementById('no-alerts') !== null && document.querySelector('#rule-group option[value="`+g.ID+`"]') !== null`)
+	b.run("filling the rule", chromedp.SetValue(chromedp.ID("rule-name"), "backlog high"), chromedp.SetValue(chromedp.ID("rule-group"), g.ID),
+		chromedp.SetValue(chromedp.ID("rule-threshold"), "0"), chromedp.SetValue(chromedp.ID("rule-period"), "60"),
+		chromedp.SetValue(chromedp.ID("rule-times"), "1"), chromedp.SetValue(chromedp.ID("rule-webhook"), hook.URL),
+		chromedp.SetValue(chromedp.ID("rule-format"), "json"), chromedp.Click(chromedp.ID("rule-save")))
+	b.until("the created rule", `document.getElementById('rule-result').textContent.startsWith('Created the rule backlog high')`)
+	var list struct {
+		Alerts []struct {
+			ID, Name, Group, Metric, Comparison, WebhookFormat string
+			Threshold                                          float64
+			Period, Times                                      int
+		}
+	}
+	e.want(e.do("GET", "/api/v1/alerts", nil), http.StatusOK, &list)
+	if len(list.Alerts) != 1 {
+		t.Fatalf("rules after creating: %+v", list)
+	}
+	rule := list.Alerts[0]
+	if rule.Name != "backlog high" || rule.Group != g.ID || rule.Metric != "AccumulationCount" || rule.Comparison != "GreaterThanOrEqualToThreshold" ||
+		rule.Threshold != 0 || rule.Period != 60 || rule.Times != 1 || rule.WebhookFormat != "json" {
+		t.Errorf("created rule %+v", rule)
+	}
+
+	// Two evaluations a period apart: it fires; the page shows ALERT and the notification.
+	t0 := time.Date(2030, 1, 7, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{t0, t0.Add(time.Minute)} {
+		if err := ev.Evaluate(context.Background(), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ev.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := hook.count(); n != 1 {
+		t.Fatalf("webhook calls: %d, want 1", n)
+	}
+	row := fmt.Sprintf(`tr[data-rule=%q]`, rule.ID)
+	b.until("the ALERT state", `document.querySelector('`+row+` .rule-state .state-ALERT') !== null`)
+	b.run("showing notifications", chromedp.Click(chromedp.CSS(`button[data-history="`+rule.ID+`"]`)))
+	b.until("the notification", `document.getElementById('alert-history').innerText.includes('HTTP 200')`)
+	b.screenshot("alerts-1280")
+
+	// Edit: the threshold changes, the rest stays.
+	b.run("editing the rule", chromedp.Click(chromedp.CSS(`button[data-edit="`+rule.ID+`"]`)))
+	b.until("the form filled", `document.getElementById('rule-name').value === 'backlog high' && document.getElementById('rule-format').value === 'json'`)
+	b.run("saving", chromedp.SetValue(chromedp.ID("rule-threshold"), "250"), chromedp.Click(chromedp.ID("rule-save")))
+	b.until("the saved rule", `document.getElementById('rule-result').textContent.startsWith('Saved the rule backlog high')`)
+	e.want(e.do("GET", "/api/v1/alerts", nil), http.StatusOK, &list)
+	if len(list.Alerts) != 1 || list.Alerts[0].Threshold != 250 || list.Alerts[0].WebhookFormat != "json" || list.Alerts[0].Period != 60 {
+		t.Errorf("rule after editing: %+v", list.Alerts)
+	}
+
+	// A bad field is refused in words.
+	b.run("a bad interval", chromedp.SetValue(chromedp.ID("rule-name"), "bad"), chromedp.SetValue(chromedp.ID("rule-webhook"), hook.URL),
+		chromedp.SetValue(chromedp.ID("rule-interval"), "25:00-26:00"), chromedp.Click(chromedp.ID("rule-save")))
+	b.until("the refusal", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('effectiveInterval')`)
+
+	// Delete, confirmed.
+	b.run("deleting the rule", chromedp.Click(chromedp.CSS(`button[data-delete="`+rule.ID+`"]`)))
+	b.until("the list empty", `document.getElementById('no-alerts') !== null`)
+	if r := e.do("GET", "/api/v1/alerts/"+rule.ID, nil); r.status != http.StatusNotFound {
+		t.Errorf("the rule after deleting: %d %s", r.status, r)
+	}
+
+	// 390 px: no horizontal scroll on either page.
+	b.run("narrowing", chromedp.EmulateViewport(390, 844))
+	for _, p := range []string{"subscriptions", "alerts"} {
+		b.run("opening "+p, chromedp.Navigate(e.srv.URL+"/#/"+p), chromedp.Reload())
+		b.until(p+" at 390 px", `document.querySelector('main .form') !== null && document.querySelector('main h1') !== null`)
+		if width := eval[int](b, `document.documentElement.scrollWidth`); width > 390 {
+			t.Errorf("%s: scrollWidth %d > 390", p, width)
+		}
+		b.screenshot(p + "-390")
+	}
+}
+
+// hookServer is a webhook that answers 200 and counts its calls.
+type hookServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	calls int
+}
+
+func newHookServer(t *testing.T) *hookServer {
+	h := &hookServer{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.calls++
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hookServer) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"github.com/amqpemu/amqpemu/broker"
 )
 
 type groupOut struct {
@@ -38,10 +40,14 @@ func TestGroupsByNameRenameAndPages(t *testing.T) {
 	}
 	var all struct {
 		Subscriptions map[string]struct{ Groups, Kinds []string }
+		KnownKinds    []string
 	}
 	e.want(e.do("GET", "/api/v1/subscriptions", nil), http.StatusOK, &all)
 	if s := all.Subscriptions["pkR"]; !slices.Equal(s.Groups, []string{g.ID}) || !slices.Equal(s.Kinds, []string{"data"}) {
 		t.Fatalf("listed subscriptions: %+v", all)
+	}
+	if !slices.Equal(all.KnownKinds, broker.Kinds) {
+		t.Errorf("knownKinds %v, want %v", all.KnownKinds, broker.Kinds)
 	}
 	e.wantError(e.do("DELETE", "/api/v1/groups/orders", nil), http.StatusConflict, "GroupInUse")
 

@@ -25,7 +25,8 @@ func toSubscriptionJSON(sub broker.Subscription) subscriptionJSON {
 	return out
 }
 
-// listSubscriptions answers every product's subscription, by product key.
+// listSubscriptions answers every product's subscription, by product key,
+// and the message kinds a subscription may name (for forms and scripts).
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
 	all, err := s.b.Subscriptions(r.Context())
 	if err != nil {
@@ -37,7 +38,8 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	}
 	return writeJSON(w, http.StatusOK, struct {
 		Subscriptions map[string]subscriptionJSON `json:"subscriptions"`
-	}{out})
+		KnownKinds    []string                    `json:"knownKinds"`
+	}{out, broker.Kinds})
 }
 
 // getSubscription answers a product's subscription; a product without one

@@ -46,6 +46,10 @@ type Config struct {
 	AccessKeySecret string
 	RequireAuth     bool
 	MetricsPublic   bool
+	// ShowAccessKeySecret puts the secret in GET /api/v1/info, for the
+	// console to offer it; the start-up log prints it just as freely
+	// when it is the public development secret.
+	ShowAccessKeySecret bool
 
 	// HostCheck (for loopback mode) answers only requests whose Host is
 	// localhost, a *.localhost name, a loopback address or one of
@@ -300,10 +304,24 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 			listeners[k] = v
 		}
 	}
-	return writeJSON(w, http.StatusOK, struct {
-		Version   string            `json:"version"`
-		Listeners map[string]string `json:"listeners"`
-	}{s.cfg.Version, listeners})
+	out := infoJSON{Version: s.cfg.Version, Listeners: listeners, AccessKeyID: s.cfg.AccessKeyID}
+	if s.cfg.ShowAccessKeySecret {
+		out.AccessKeySecret = s.cfg.AccessKeySecret
+	}
+	in := s.b.IngestStats()
+	out.Ingested, out.IngestRate = in.Total, in.Rate
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// infoJSON is GET /api/v1/info: what the start-up log tells, and the
+// device messages stored since start (ingestRate: in the last minute).
+type infoJSON struct {
+	Version         string            `json:"version"`
+	Listeners       map[string]string `json:"listeners"`
+	AccessKeyID     string            `json:"accessKeyId,omitempty"`
+	AccessKeySecret string            `json:"accessKeySecret,omitempty"`
+	Ingested        int64             `json:"ingested"`
+	IngestRate      int               `json:"ingestRate"`
 }
 
 // statusWriter records the status for the access log and whether the

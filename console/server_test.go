@@ -33,15 +33,42 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
+// TestInfo: the listeners and version, the access key as the start-up log
+// shows it (the secret only with ShowAccessKeySecret), and the ingest count.
 func TestInfo(t *testing.T) {
-	e := newEnv(t)
-	var info struct {
-		Version   string            `json:"version"`
-		Listeners map[string]string `json:"listeners"`
+	type infoJSON struct {
+		Version         string            `json:"version"`
+		Listeners       map[string]string `json:"listeners"`
+		AccessKeyID     string            `json:"accessKeyId"`
+		AccessKeySecret *string           `json:"accessKeySecret"`
+		Ingested        int64             `json:"ingested"`
+		IngestRate      int               `json:"ingestRate"`
 	}
+	e := newEnv(t, func(c *console.Config) { c.AccessKeyID, c.AccessKeySecret = "ak", "sk" })
+	var info infoJSON
 	e.want(e.do("GET", "/api/v1/info", nil), http.StatusOK, &info)
 	if info.Version != "test-version" || info.Listeners["amqp"] != "127.0.0.1:5672" || info.Listeners["http"] != "127.0.0.1:8080" {
 		t.Fatalf("info %+v", info)
+	}
+	if info.AccessKeyID != "ak" || info.AccessKeySecret != nil || info.Ingested != 0 {
+		t.Errorf("info %+v: want the key id, no secret, nothing ingested", info)
+	}
+	msgs := []map[string]string{{"productKey": "pk1", "deviceName": "d1"}, {"productKey": "pk1", "deviceName": "d2"}}
+	if r := e.do("POST", "/api/v1/messages", msgs); r.status != http.StatusAccepted {
+		t.Fatalf("publishing: %d %s", r.status, r)
+	}
+	e.want(e.do("GET", "/api/v1/info", nil), http.StatusOK, &info)
+	if info.Ingested != 2 || info.IngestRate != 2 {
+		t.Errorf("after 2 messages: ingested %d, rate %d", info.Ingested, info.IngestRate)
+	}
+
+	shown := newEnv(t, func(c *console.Config) {
+		c.AccessKeyID, c.AccessKeySecret, c.ShowAccessKeySecret = "ak", "dev-secret", true
+	})
+	info = infoJSON{}
+	shown.want(shown.do("GET", "/api/v1/info", nil), http.StatusOK, &info)
+	if info.AccessKeySecret == nil || *info.AccessKeySecret != "dev-secret" {
+		t.Errorf("with ShowAccessKeySecret: %+v", info)
 	}
 }
 

@@ -19,6 +19,8 @@ func TestWebConsoleServed(t *testing.T) {
 		{"/", "text/html", "text/html", `<script type="module" src="/ui/app.js">`},
 		{"/", "", "text/html", "<title>amqpemu console</title>"},
 		{"/ui/app.js", "", "text/javascript", "POLL_MS"},
+		{"/ui/lib.js", "", "text/javascript", "export async function api("},
+		{"/ui/alerts.js", "", "text/javascript", "export function alertsPage("},
 		{"/ui/style.css", "", "text/css", "--accent"},
 		{"/ui/uPlot.iife.min.js", "", "text/javascript", "uPlot (v1.6.32)"},
 		{"/ui/uPlot.min.css", "", "text/css", ".uplot"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os/exec"
@@ -51,7 +52,29 @@ func waitHealthz(t *testing.T, addr string, want int) {
 	}
 }
 
-// /healthz fails while the engine is unreachable and recovers with it.
+// healthExit runs `amqpemu health` against addr and returns its exit code.
+func healthExit(t *testing.T, bin, addr string) int {
+	t.Helper()
+	out, err := exec.Command(bin, "health", "--server", "http://"+addr, "--timeout", "5s").CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		if strings.TrimSpace(string(out)) != "ok" {
+			t.Errorf("amqpemu health exited 0 saying %q", out)
+		}
+		return 0
+	case errors.As(err, &exit):
+		if !strings.Contains(string(out), "/healthz") && !strings.Contains(string(out), "is the emulator running") {
+			t.Errorf("amqpemu health exited %d without saying why: %q", exit.ExitCode(), out)
+		}
+		return exit.ExitCode()
+	}
+	t.Fatalf("amqpemu health: %v", err)
+	return -1
+}
+
+// /healthz (and `amqpemu health`) fails while the engine is unreachable
+// and recovers with it.
 func TestHealthzFollowsEngine(t *testing.T) {
 	store := t.TempDir()
 	ns := startNATS(t, -1, store)
@@ -59,10 +82,19 @@ func TestHealthzFollowsEngine(t *testing.T) {
 	bin := buildBinary(t)
 	em := startEmulator(t, bin, t.TempDir(), "--nats-url", ns.ClientURL())
 	waitHealthz(t, em.http, http.StatusOK)
+	if code := healthExit(t, bin, em.http); code != 0 {
+		t.Errorf("amqpemu health on a ready emulator: exit %d", code)
+	}
 
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	waitHealthz(t, em.http, http.StatusServiceUnavailable)
+	if code := healthExit(t, bin, em.http); code != 1 {
+		t.Errorf("amqpemu health with the engine down: exit %d, want 1", code)
+	}
+	if code := healthExit(t, bin, "127.0.0.1:1"); code != 1 {
+		t.Errorf("amqpemu health with nothing listening: exit %d, want 1", code)
+	}
 	resp, err := http.Post("http://"+em.http+"/api/v1/messages", "application/json",
 		strings.NewReader(`{"productKey":"pk","deviceName":"d","payload":"x"}`))
 	if err != nil {

@@ -48,15 +48,17 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		AccessKeyID:     f.accessKeyID,
 		AccessKeySecret: f.accessKeySecret,
 		RequireAuth:     exposed,
-		MetricsPublic:   f.metricsPublic,
-		HostCheck:       !exposed, // beyond loopback the key guards the API, and clients use any name
-		ExtraHosts:      splitList(f.tlsHosts),
-		RPC:             rpc,
-		LogService:      logs,
-		Downlink:        downlinks,
-		Sender:          pub,
-		Devices:         devs,
-		History:         hist,
+		// the start-up log prints the dev secret; the console shows it as well
+		ShowAccessKeySecret: f.accessKeySecret == defaultAccessKeySecret,
+		MetricsPublic:       f.metricsPublic,
+		HostCheck:           !exposed, // beyond loopback the key guards the API, and clients use any name
+		ExtraHosts:          splitList(f.tlsHosts),
+		RPC:                 rpc,
+		LogService:          logs,
+		Downlink:            downlinks,
+		Sender:              pub,
+		Devices:             devs,
+		History:             hist,
 	})
 	return &http.Server{
 		Handler:           api.Handler(),

@@ -23,13 +23,16 @@ func main() {
 }
 
 // report prints err (a usage error is printed already) and returns the exit
-// code: 1 when a REST client command failed (its error names the command),
+// code: 1 when a REST client command failed (its error names the command)
+// or the emulator is not healthy,
 // 2 for a usage error and for the other commands' errors.
 func report(err error, stderr io.Writer) int {
 	var failed *cmdError
 	switch {
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errUnhealthy):
+		return 1
 	case errors.As(err, &failed):
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -71,6 +74,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr *os.File) error
 		return publish(ctx, args, stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args, stdout, stderr)
+	case "health":
+		return health(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "amqpemu", versionString())
 		return nil

@@ -29,8 +29,9 @@ func TestServeAndPublish(t *testing.T) {
 	}
 	resp.Body.Close()
 	var info struct {
-		Version   string
-		Listeners map[string]string
+		Version         string
+		Listeners       map[string]string
+		AccessKeySecret string // shown: it is the public development secret
 	}
 	resp, err = http.Get("http://" + em.http + "/api/v1/info")
 	if err != nil {
@@ -38,7 +39,7 @@ func TestServeAndPublish(t *testing.T) {
 	}
 	json.NewDecoder(resp.Body).Decode(&info)
 	resp.Body.Close()
-	if info.Listeners["amqp"] != em.addr || info.Listeners["http"] != em.http {
+	if info.Listeners["amqp"] != em.addr || info.Listeners["http"] != em.http || info.AccessKeySecret != defaultAccessKeySecret {
 		t.Fatalf("info %+v, want amqp %s and http %s", info, em.addr, em.http)
 	}
 

@@ -26,6 +26,8 @@ Usage:
   amqpemu subs COMMAND      products' subscriptions (see amqpemu subs --help)
   amqpemu alerts COMMAND    alert rules (see amqpemu alerts --help)
   amqpemu devices COMMAND   products and devices of the registry (see amqpemu devices --help)
+  amqpemu health [--server URL]
+                            exit 0 when a running emulator is ready (its /healthz), 1 otherwise
   amqpemu version           print the version (also --version)
   amqpemu help [command]    this text, or a command's flags (also COMMAND --help)
 `
