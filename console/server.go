@@ -61,6 +61,10 @@ type Config struct {
 	// are signed, so neither RequireAuth nor HostCheck applies. Nil leaves
 	// them to the routes.
 	RPC http.Handler
+	// LogService answers the log service's API (see isLogService); its
+	// calls are signed, so neither RequireAuth nor HostCheck applies. Nil
+	// leaves them to the routes.
+	LogService http.Handler
 	// Downlink answers GET /api/v1/products/{pk}/devices/{dn}/downlink;
 	// nil answers an empty list.
 	Downlink DownlinkSource
@@ -167,6 +171,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if !s.guard(w, r) {
+		return
+	}
+	if s.cfg.LogService != nil && isLogService(r, s.cfg.ExtraHosts) {
+		s.cfg.LogService.ServeHTTP(w, r)
 		return
 	}
 	if s.cfg.RPC != nil && isRPC(r) {

@@ -11,6 +11,7 @@ import (
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/console"
 	"github.com/amqpemu/amqpemu/downlink"
+	"github.com/amqpemu/amqpemu/logservice"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/openapi"
 	"github.com/amqpemu/amqpemu/openapi/iot"
@@ -30,6 +31,11 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	}
 	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
 	rpc.Register(iot.Version, iot.Product(b, pub))
+	logs, err := logservice.New(logservice.Config{Broker: b, AccessKeyID: f.accessKeyID, AccessKeySecret: f.accessKeySecret,
+		Logger: log.With().Str("component", "logservice").Logger()})
+	if err != nil {
+		return nil, err
+	}
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,
@@ -48,6 +54,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		HostCheck:           !exposed, // beyond loopback the key guards the API, and clients use any name
 		ExtraHosts:          splitList(f.tlsHosts),
 		RPC:                 rpc,
+		LogService:          logs,
 		Downlink:            downlinks,
 		Sender:              pub,
 		Devices:             devs,

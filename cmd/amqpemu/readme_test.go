@@ -72,23 +72,7 @@ func TestReadmeGoConsumer(t *testing.T) {
 // examples/openapi/main.go word for word and, built, manages a group of a
 // running emulator through the vendor's SDK.
 func TestReadmeOpenAPIExample(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile("../../examples/openapi/main.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
-		t.Fatal("README.md's OpenAPI snippet is not examples/openapi/main.go: update one from the other")
-	}
-	example := filepath.Join(t.TempDir(), "openapi")
-	build := exec.Command("go", "build", "-o", example, "./examples/openapi")
-	build.Dir = "../.."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build examples/openapi: %v\n%s", err, out)
-	}
+	example := readmeExample(t, "openapi")
 	bin := buildBinary(t)
 	em := startEmulator(t, bin, t.TempDir())
 	out, err := exec.Command(example, em.http).CombinedOutput()
@@ -99,4 +83,28 @@ func TestReadmeOpenAPIExample(t *testing.T) {
 	if err != nil || !strings.Contains(string(list), "000100") {
 		t.Fatalf("the example's subscription: %v\n%s", err, list)
 	}
+}
+
+// readmeExample checks that the README holds examples/<name>/main.go word
+// for word as a Go snippet, and builds it.
+func readmeExample(t *testing.T, name string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../examples/" + name + "/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
+		t.Fatalf("README.md's %s snippet is not examples/%s/main.go: update one from the other", name, name)
+	}
+	example := filepath.Join(t.TempDir(), name)
+	build := exec.Command("go", "build", "-o", example, "./examples/"+name)
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build examples/%s: %v\n%s", name, err, out)
+	}
+	return example
 }
