@@ -225,3 +225,101 @@ func TestExternalCluster(t *testing.T) {
 		t.Fatalf("stream R%d, DEFAULT_GROUP's consumer R%d; want R3", s, c)
 	}
 }
+
+// Node loss: on an external three-node cluster with Replicas 3, the leader
+// of the stream is shut down while a broker publishes; a member on another
+// broker keeps consuming, and receives every message whose publish was
+// acknowledged (lost = 0; duplicates are allowed: at least once).
+func TestClusterNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("node loss: an election and a reconnect")
+	}
+	const total, batch, killAt = 300, 10, 100
+	nss, urls := natsCluster(t, 3)
+	bs := openTogether(t, []Config{{NATSURLs: urls, Replicas: 3, AckTimeout: 3 * time.Second},
+		{NATSURLs: urls, Replicas: 3, AckTimeout: 3 * time.Second}})
+	pub, sub := bs[0], bs[1]
+	m, in := join(t, sub, DefaultGroupID, 50)
+
+	si, err := pub.e().stream.Info(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var victim *server.Server
+	for _, ns := range nss {
+		if ns.Name() == si.Cluster.Leader {
+			victim = ns
+		}
+	}
+	if victim == nil {
+		t.Fatalf("stream leader %q is none of the servers", si.Cluster.Leader)
+	}
+
+	conns := fmt.Sprintf("publisher on %s, member's broker on %s", pub.e().nc.ConnectedServerName(), sub.e().nc.ConnectedServerName())
+	acked := make(map[string]bool)
+	failed := 0
+	pubDone := make(chan struct{})
+	go func() { // the publisher: batches until total are acknowledged or time is up
+		defer close(pubDone)
+		deadline := time.Now().Add(60 * time.Second)
+		killed := false
+		for len(acked) < total && time.Now().Before(deadline) {
+			if !killed && len(acked) >= killAt {
+				victim.Shutdown() // mid-traffic: graceful, as a stopped container is
+				killed = true
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			msgs := make([]DeviceMessage, batch)
+			for i := range msgs {
+				msgs[i] = DeviceMessage{ProductKey: "pkL", DeviceName: "d", Payload: []byte("x")}
+			}
+			ids, err := pub.Publish(ctx, msgs...)
+			cancel()
+			if err != nil {
+				failed++ // not acknowledged: may or may not be stored, need not arrive
+				continue
+			}
+			for _, id := range ids {
+				acked[id] = true
+			}
+		}
+	}()
+
+	received := make(map[string]int)
+	lost := func() int { // only once pubDone: acked is the publisher's until then
+		n := 0
+		for id := range acked {
+			if received[id] == 0 {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.NewTimer(90 * time.Second)
+	defer deadline.Stop()
+	published := false
+	for !published || lost() > 0 {
+		select {
+		case d := <-in:
+			received[d.Message.MessageID]++
+			m.Settle(d.Token, Ack)
+			m.Credit(1) // as a STOMP client's ack makes room for one more
+		case <-pubDone:
+			published, pubDone = true, nil
+		case <-deadline.C:
+			if !published {
+				t.Fatal("the publisher did not finish within 90s")
+			}
+			t.Fatalf("lost %d of %d acknowledged messages (received %d distinct)", lost(), len(acked), len(received))
+		}
+	}
+	dups := 0
+	for _, n := range received {
+		dups += n - 1
+	}
+	t.Logf("killed %s (stream leader; %s) after %d acked; acked %d, failed batches %d, received %d distinct, %d duplicates, lost %d",
+		victim.Name(), conns, killAt, len(acked), failed, len(received), dups, lost())
+	if len(acked) < total {
+		t.Errorf("only %d of %d publishes acknowledged within the time", len(acked), total)
+	}
+}
