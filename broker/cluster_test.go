@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -321,5 +322,45 @@ func TestClusterNodeLoss(t *testing.T) {
 		victim.Name(), conns, killAt, len(acked), failed, len(received), dups, lost())
 	if len(acked) < total {
 		t.Errorf("only %d of %d publishes acknowledged within the time", len(acked), total)
+	}
+}
+
+// A clustered node whose peers never come up has no meta leader: Open
+// gives up when its context ends, saying why, and leaves nothing running.
+func TestClusterNoQuorum(t *testing.T) {
+	ports := freePorts(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := Open(ctx, Config{DataDir: t.TempDir(), Replicas: 3, ServerName: "alone",
+		ClusterListen: fmt.Sprintf("127.0.0.1:%d", ports[0]), Routes: routesTo(ports),
+		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.Disabled)})
+	if err == nil || !strings.Contains(err.Error(), "no meta leader") {
+		t.Fatalf("Open of a lone node: %v", err)
+	}
+	if waited := time.Since(start); waited > 15*time.Second {
+		t.Fatalf("Open took %v with a 3s context", waited)
+	}
+	t.Log(err)
+}
+
+// Clustering settings that cannot work are refused before anything starts.
+func TestClusterConfigRefused(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{DataDir: "x", Replicas: 6}, "Replicas 6: want 1 to 5"},
+		{Config{DataDir: "x", Replicas: 3}, "Replicas 3 needs a JetStream cluster"},
+		{Config{DataDir: "x", Routes: []string{"nats-route://a:1"}}, "Routes need ClusterListen"},
+		{Config{DataDir: "x", ClusterListen: "127.0.0.1:1"}, "needs a ServerName"},
+		{Config{DataDir: "x", ServerName: "n", ClusterListen: "nope"}, "ClusterListen \"nope\""},
+		{Config{DataDir: "x", ServerName: "n", ClusterListen: ":1", Routes: []string{"a:1"}}, "want nats-route://host:port"},
+		{Config{NATSURLs: []string{"nats://a:1"}, ClusterListen: ":1"}, "with NATSURLs the cluster is the external one"},
+	} {
+		_, err := Open(ctxT(t), tc.cfg)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want ErrConfig with %q", tc.cfg, err, tc.want)
+		}
 	}
 }
