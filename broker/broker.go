@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,15 +44,20 @@ type Broker struct {
 	closed    bool
 }
 
-// Open starts the embedded JetStream server (or connects to cfg.NATSURL) and
-// makes sure the stream, the KV buckets and DEFAULT_GROUP exist.
+// Open starts the embedded JetStream server (or connects to cfg.NATSURLs),
+// waits until JetStream answers (in a cluster: once it has a meta leader),
+// and makes sure the stream, the KV buckets and DEFAULT_GROUP exist. Nodes
+// of one cluster may open at the same time. ctx bounds the whole.
 func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*dispatcher), queues: make(map[string]bool),
 		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{}),
 		superDone: make(chan struct{}), subCache: newSubCache()}
 	go b.ackLoop()
-	e, err := b.start()
+	e, err := b.start(ctx)
 	if err == nil {
 		b.eng.Store(e)
 		err = b.setup(ctx)
@@ -67,21 +73,24 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 
 // start starts the embedded server, or not with an external one, and
 // connects to it.
-func (b *Broker) start() (*engine, error) {
-	if b.cfg.NATSURL == "" {
+func (b *Broker) start(ctx context.Context) (*engine, error) {
+	if len(b.cfg.NATSURLs) == 0 {
 		if err := b.startServer(); err != nil {
 			return nil, err
 		}
 	}
-	return b.dial(context.Background())
+	return b.dial(ctx)
 }
+
+// clustered reports whether the embedded server is a cluster node.
+func (b *Broker) clustered() bool { return b.cfg.ClusterListen != "" }
 
 func (b *Broker) startServer() error {
 	if b.cfg.DataDir == "" {
 		return errors.New("broker: Config.DataDir is required for the embedded server")
 	}
 	opts := &server.Options{
-		ServerName:             "amqpemu",
+		ServerName:             cmp.Or(b.cfg.ServerName, "amqpemu"),
 		DontListen:             true, // in-process connections only
 		JetStream:              true,
 		StoreDir:               b.cfg.DataDir,
@@ -94,6 +103,9 @@ func (b *Broker) startServer() error {
 		// anything over MaxPayload (default 1 MiB).
 		MaxPayload: int32(max(1<<20, b.cfg.MaxMessageSize+headroom)),
 	}
+	if err := b.clusterOptions(opts); err != nil {
+		return err
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("starting embedded NATS: %w", err)
@@ -102,8 +114,35 @@ func (b *Broker) startServer() error {
 	b.ns = ns
 	go ns.Start()
 	if !ns.ReadyForConnections(10*time.Second) || !ns.JetStreamEnabled() {
+		if b.clustered() {
+			return fmt.Errorf("embedded JetStream did not start (is %s locked by another amqpemu, or %s in use?)", b.cfg.DataDir, b.cfg.ClusterListen)
+		}
 		return fmt.Errorf("embedded JetStream did not start (is %s locked by another amqpemu?)", b.cfg.DataDir)
 	}
+	return nil
+}
+
+// clusterOptions makes opts a clustered JetStream node when ClusterListen
+// is set: nats-server's own routes, meta group and RAFT replication.
+func (b *Broker) clusterOptions(opts *server.Options) error {
+	if !b.clustered() {
+		return nil
+	}
+	host, port, err := splitHostPort(b.cfg.ClusterListen)
+	if err != nil {
+		return fmt.Errorf("%w: ClusterListen %q: %w", ErrConfig, b.cfg.ClusterListen, err)
+	}
+	routes, err := routeURLs(b.cfg.Routes)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	// nats-server dials explicit routes until they answer, so the nodes of
+	// a cluster may start in any order.
+	opts.Cluster = server.ClusterOpts{Name: b.cfg.ClusterName, Host: host, Port: port}
+	opts.Routes = routes
+	// nats-server starts routing only once its client listener is up, so a
+	// node cannot be DontListen: it listens on a port of loopback it picks.
+	opts.DontListen, opts.Host, opts.Port = false, "127.0.0.1", server.RANDOM_PORT
 	return nil
 }
 
@@ -111,10 +150,11 @@ func (b *Broker) setup(ctx context.Context) error {
 	if err := b.watchSubscriptions(ctx); err != nil {
 		return fmt.Errorf("reading subscriptions: %w", err)
 	}
-	if err := b.ensureDefaultGroup(ctx); err != nil {
+	// Just made in a cluster, a bucket may not answer reads for a moment.
+	if err := retry(ctx, attemptWait, b.ensureDefaultGroup, transient); err != nil {
 		return err
 	}
-	if b.ns != nil {
+	if b.ns != nil && !b.clustered() {
 		return b.recoverInFlight(ctx)
 	}
 	return nil
@@ -122,8 +162,8 @@ func (b *Broker) setup(ctx context.Context) error {
 
 // recoverInFlight hands back what was delivered but not settled when the
 // process last stopped. JetStream would wait out the ack timeout; an
-// embedded server has no other amqpemu whose clients could still hold
-// them, so each such consumer restarts from its ack floor at once
+// embedded server that is no cluster node has no other amqpemu whose
+// clients could still hold them, so each such consumer restarts from its ack floor at once
 // (redelivering, at worst, messages acked above the floor: at-least-once).
 func (b *Broker) recoverInFlight(ctx context.Context) error {
 	lister := b.e().stream.ListConsumers(ctx)

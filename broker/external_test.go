@@ -21,7 +21,7 @@ func TestExternalNATS(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server not ready")
 	}
-	b := openBroker(t, "", func(c *Config) { c.NATSURL = ns.ClientURL() })
+	b := openBroker(t, "", func(c *Config) { c.NATSURLs = []string{ns.ClientURL()} })
 	m, in := join(t, b, DefaultGroupID, 5)
 	ids := publish(t, b, "pkX", 2)
 	for i := range 2 {
@@ -65,7 +65,7 @@ func TestExternalNATSMaxPayloadTooSmall(t *testing.T) {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server not ready")
 	}
-	_, err = Open(ctxT(t), Config{NATSURL: ns.ClientURL(), MaxMessageSize: 2 << 20})
+	_, err = Open(ctxT(t), Config{NATSURLs: []string{ns.ClientURL()}, MaxMessageSize: 2 << 20})
 	if err == nil || !strings.Contains(err.Error(), "max_payload of 1048576") {
 		t.Fatalf("Open with a 2 MiB limit on a 1 MiB server: %v", err)
 	}

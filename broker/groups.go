@@ -61,6 +61,9 @@ func (b *Broker) ensureDefaultGroup(ctx context.Context) error {
 	_, err := b.Group(ctx, DefaultGroupID)
 	if errors.Is(err, ErrGroupNotFound) {
 		err = b.putGroup(ctx, Group{ID: DefaultGroupID, Name: DefaultGroupID, CreatedAt: time.Now().UTC()}, true)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			err = nil // another node of the cluster made it first
+		}
 	}
 	if err != nil {
 		return err

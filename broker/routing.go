@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sync"
 
@@ -52,6 +53,13 @@ func (c *subCache) get(productKey string) (Subscription, bool) {
 	defer c.mu.Unlock()
 	s, ok := c.subs[productKey]
 	return s, ok
+}
+
+// all is a copy of every subscription.
+func (c *subCache) all() map[string]Subscription {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.subs)
 }
 
 // apply records one bucket entry (a put or a delete).

@@ -80,7 +80,7 @@ func (e *engine) stateKV(ctx context.Context, name string) (jetstream.KeyValue, 
 	if kv, ok := e.state[name]; ok {
 		return kv, nil
 	}
-	kv, err := e.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, Storage: jetstream.FileStorage})
+	kv, err := e.ensureKV(ctx, name, e.replicas)
 	if err != nil {
 		return nil, err
 	}

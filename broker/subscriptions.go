@@ -71,11 +71,12 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 	if err != nil {
 		return fmt.Errorf("storing subscription: %w", err)
 	}
-	if err := b.syncConsumers(ctx, append(slices.Clone(old.Groups), s.Groups...)); err != nil {
+	// Route ingest by the new subscription before saying it is in place,
+	// and make the consumers' filters from it.
+	if err := b.subCache.waitFor(ctx, rev); err != nil {
 		return err
 	}
-	// Route ingest by the new subscription before saying it is in place.
-	return b.subCache.waitFor(ctx, rev)
+	return b.syncConsumers(ctx, append(slices.Clone(old.Groups), s.Groups...))
 }
 
 // Subscription returns a product's subscription (empty when it has none).
@@ -106,10 +107,10 @@ func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) erro
 	if err := b.e().subs.Delete(ctx, productKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return err
 	}
-	if err := b.syncConsumers(ctx, old.Groups); err != nil {
+	if err := b.subCache.waitGone(ctx, productKey); err != nil {
 		return err
 	}
-	return b.subCache.waitGone(ctx, productKey)
+	return b.syncConsumers(ctx, old.Groups)
 }
 
 // Subscriptions returns every product's subscription, by product key.
@@ -118,21 +119,18 @@ func (b *Broker) Subscriptions(ctx context.Context) (map[string]Subscription, er
 	return all, b.unavailable(err)
 }
 
-// subscriptions returns every product's subscription.
-func (b *Broker) subscriptions(ctx context.Context) (map[string]Subscription, error) {
-	lister, err := b.e().subs.ListKeys(ctx)
-	if err != nil {
-		return nil, err
+// subscriptions returns every product's subscription, from the cache the
+// bucket's watch keeps: it holds this node's own writes once they are
+// applied (SetSubscription waits for that), where a listing of a
+// replicated bucket may be served by a replica a moment behind.
+func (b *Broker) subscriptions(context.Context) (map[string]Subscription, error) {
+	if b.isClosed() {
+		return nil, ErrClosed
 	}
-	out := map[string]Subscription{}
-	for pk := range lister.Keys() {
-		s, err := b.Subscription(ctx, pk)
-		if err != nil {
-			return nil, err
-		}
-		out[pk] = s
+	if !b.connected() {
+		return nil, fmt.Errorf("%w: not connected to JetStream; try again", ErrUnavailable)
 	}
-	return out, nil
+	return b.subCache.all(), nil
 }
 
 // productsOf lists the products whose subscription names group id.
@@ -198,6 +196,17 @@ func (b *Broker) syncConsumer(ctx context.Context, id string) error {
 }
 
 func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []string, meta map[string]string) error {
+	// Nodes starting together create DEFAULT_GROUP's consumer at once.
+	err := retry(ctx, attemptWait, func(ctx context.Context) error { return b.createConsumer(ctx, name, filters, meta) }, transient)
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", name, err)
+	}
+	return nil
+}
+
+// createConsumer creates or updates one durable consumer; it has the
+// stream's replicas.
+func (b *Broker) createConsumer(ctx context.Context, name string, filters []string, meta map[string]string) error {
 	_, err := b.e().stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:        name,
 		Metadata:       meta,
@@ -210,10 +219,7 @@ func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []stri
 		MaxAckPending: 10000,
 		MaxWaiting:    512,
 	})
-	if err != nil {
-		return fmt.Errorf("consumer %s: %w", name, err)
-	}
-	return nil
+	return err
 }
 
 // consumerName is the durable consumer of a group.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -40,6 +41,10 @@ const (
 // serveFlags are the flags of `amqpemu serve`; each has an AMQPEMU_* twin.
 type serveFlags struct {
 	dataDir, natsURL       string
+	replicas               int
+	serverName             string
+	clusterName            string
+	clusterListen, routes  string
 	retention, ackWait     time.Duration
 	maxGroups              int
 	maxMembers             int
@@ -66,7 +71,12 @@ type serveFlags struct {
 func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&f.dataDir, "data", "./amqpemu-data", "JetStream store and state (embedded server)")
-	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one")
+	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one (several URLs comma-separated)")
+	fs.IntVar(&f.replicas, "replicas", 1, "copies JetStream keeps of the stream and the state buckets, 1 to 5 (over 1 needs a cluster)")
+	fs.StringVar(&f.serverName, "server-name", "", "this node's name in an embedded cluster, unique among its nodes (needed with --cluster-listen)")
+	fs.StringVar(&f.clusterName, "cluster-name", broker.DefaultClusterName, "name of the embedded cluster, the same on every node")
+	fs.StringVar(&f.clusterListen, "cluster-listen", "", "make the embedded NATS a clustered JetStream node: host:port where the other nodes' routes connect")
+	fs.StringVar(&f.routes, "routes", "", "the embedded cluster's nodes, comma-separated nats-route://host:port (this node may be listed)")
 	fs.DurationVar(&f.retention, "retention", 24*time.Hour, "how long device messages are kept")
 	fs.DurationVar(&f.ackWait, "ack-timeout", 30*time.Second, "unsettled messages are redelivered after this")
 	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
@@ -119,6 +129,9 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
+	if err := checkClusterFlags(f); err != nil {
+		return nil, err
+	}
 	if f.listenAll {
 		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr, &f.mqttAddr, &f.mqttsAddr} {
 			if h, p, err := net.SplitHostPort(*a); err == nil && h == "127.0.0.1" {
@@ -134,6 +147,34 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 // its payload. The embedded server is started with room for the limit; an
 // external one must allow it (broker.Open says so when it does not).
 const maxEngineMessage = 63 << 20
+
+// checkClusterFlags refuses cluster flags that cannot work together,
+// naming the flags (broker.Open checks the same of its Config).
+func checkClusterFlags(f *serveFlags) error {
+	switch {
+	case f.replicas < 1 || f.replicas > broker.MaxReplicas:
+		return fmt.Errorf("--replicas %d: want 1 to %d", f.replicas, broker.MaxReplicas)
+	case f.natsURL != "" && (f.clusterListen != "" || f.routes != "" || f.serverName != ""):
+		return errors.New("--cluster-listen, --routes and --server-name cluster the embedded NATS; with --nats-url the cluster is the external one")
+	case f.routes != "" && f.clusterListen == "":
+		return errors.New("--routes needs --cluster-listen: the other nodes route back to this one there")
+	case f.clusterListen != "" && f.serverName == "":
+		return errors.New("--cluster-listen needs --server-name, unique among the cluster's nodes")
+	case f.natsURL == "" && f.clusterListen == "" && f.replicas > 1:
+		return fmt.Errorf("--replicas %d needs a JetStream cluster: --cluster-listen with --routes, or --nats-url of a cluster", f.replicas)
+	}
+	if f.clusterListen != "" {
+		if _, _, err := net.SplitHostPort(f.clusterListen); err != nil {
+			return fmt.Errorf("--cluster-listen %q: want host:port: %w", f.clusterListen, err)
+		}
+	}
+	for _, r := range splitList(f.routes) {
+		if u, err := url.Parse(r); err != nil || u.Scheme != "nats-route" || u.Port() == "" {
+			return fmt.Errorf("--routes: %q: want nats-route://host:port", r)
+		}
+	}
+	return nil
+}
 
 func checkMaxMessageSize(n int) error {
 	if n < 1 || n > maxEngineMessage {
@@ -326,7 +367,9 @@ func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zer
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	return broker.Open(ctx, broker.Config{
-		DataDir: f.dataDir, NATSURL: f.natsURL, Retention: f.retention, AckTimeout: f.ackWait,
+		DataDir: f.dataDir, NATSURLs: splitList(f.natsURL), Replicas: f.replicas,
+		ServerName: f.serverName, ClusterName: f.clusterName, ClusterListen: f.clusterListen, Routes: splitList(f.routes),
+		Retention: f.retention, AckTimeout: f.ackWait,
 		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, Observer: obs,
 		MaxMessageSize: f.maxMessageSize,
 		Logger:         log.With().Str("component", "broker").Logger(),
@@ -341,10 +384,13 @@ func closeBroker(b *broker.Broker) {
 
 func logReady(log zerolog.Logger, f *serveFlags, exposed bool, tlsInfo string) {
 	engine := "embedded JetStream in " + f.dataDir
+	if f.clusterListen != "" {
+		engine = fmt.Sprintf("embedded JetStream node %s of cluster %s (routes on %s) in %s", f.serverName, f.clusterName, f.clusterListen, f.dataDir)
+	}
 	if f.natsURL != "" {
 		engine = "NATS at " + f.natsURL
 	}
-	ev := log.Info().Str("engine", engine).Str("access_key_id", f.accessKeyID)
+	ev := log.Info().Str("engine", engine).Int("replicas", f.replicas).Str("access_key_id", f.accessKeyID)
 	if f.accessKeySecret == defaultAccessKeySecret {
 		ev = ev.Str("access_key_secret", f.accessKeySecret) // the public dev secret, printed for convenience
 	}
