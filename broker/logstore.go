@@ -102,7 +102,8 @@ func (b *Broker) CreateLogShard(ctx context.Context, s LogShard, retention time.
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      retention,
-		AllowDirect: true, // ReadLogs' batched gets
+		Replicas:    b.cfg.Replicas,
+		AllowDirect: true, // ReadLogs' batched gets (a lagging replica answers fewer: the reader asks again)
 		// Cursors are sequences: no record may vanish from the middle.
 		DenyDelete: true,
 		DenyPurge:  true,
