@@ -26,6 +26,7 @@ type ShardStatus struct {
 	Backlog    uint64 `json:"backlog"`
 	Checkpoint string `json:"checkpoint,omitempty"` // the cursor saved; empty when none
 	Consumer   string `json:"consumer,omitempty"`   // who saved it
+	Owner      string `json:"owner,omitempty"`      // the live consumer running it now, if any
 }
 
 // GroupStatus reports group of project/logstore.
@@ -42,6 +43,13 @@ func (s *Server) GroupStatus(ctx context.Context, project, logstore, group strin
 			return GroupStatus{}, err
 		}
 		st.Shards = append(st.Shards, sh)
+	}
+	for _, c := range st.Consumers {
+		for _, id := range c.Held {
+			if id >= 0 && id < len(st.Shards) {
+				st.Shards[id].Owner = c.Name
+			}
+		}
 	}
 	return st, nil
 }
