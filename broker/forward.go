@@ -150,7 +150,13 @@ func (f *Forward) sleep(d time.Duration) {
 func (f *Forward) run() {
 	defer close(f.done)
 	for !f.stopped() && !f.b.isClosed() {
-		if err := f.once(f.ctx); err != nil && !f.stopped() {
+		err := f.once(f.ctx)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			// Deleted (by another node sharing the engine): nothing to forward.
+			f.b.log.Info().Str("forward", f.name).Msg("the forward's consumer is gone; forwarding stops")
+			return
+		}
+		if err != nil && !f.stopped() {
 			f.b.log.Warn().Err(err).Str("forward", f.name).Msg("forwarding device messages; retrying")
 			f.sleep(forwardRetry)
 		}

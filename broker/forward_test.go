@@ -142,3 +142,23 @@ func TestForwardArgumentsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardEndsWhenItsConsumerGoes: a forward whose consumer another
+// node deleted stops by itself instead of retrying for ever.
+func TestForwardEndsWhenItsConsumerGoes(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	f, err := b.StartForward(ctx, "gone", "pk1", nil, newSink().forward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteForward(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the forward still runs without its consumer")
+	}
+	f.Stop()
+}
