@@ -206,3 +206,39 @@ func checkForwarded(t *testing.T, got *forwarded, sent []broker.DeviceMessage, i
 		}
 	}
 }
+
+// TestForwardReplaced: a replaced rule sends what comes next to its new
+// logstore and nothing more to the old one.
+func TestForwardReplaced(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	hs, srv := startServerS(t, b)
+	t.Cleanup(srv.Close)
+	c := sdkClient(t, hs, testAK, testSecret)
+	setUp(t, c, "iot-project", "first", 1)
+	if err := c.CreateLogStore("iot-project", "second", 1, 1, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := srv.SetForward(ctx, ForwardRule{ProductKey: "pk1", Project: "iot-project", Logstore: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	count := func(logstore string) int { return len(pullShard(t, c, "iot-project", logstore, 0)) }
+	if _, err := b.Publish(ctx, broker.DeviceMessage{ProductKey: "pk1", DeviceName: "d", Payload: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first message in first", 10*time.Second, func() bool { return count("first") == 1 })
+	if _, err := srv.SetForward(ctx, ForwardRule{ProductKey: "pk1", Project: "iot-project", Logstore: "second", Kinds: []string{"data", "status"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(ctx, broker.DeviceMessage{ProductKey: "pk1", DeviceName: "d", Payload: []byte("2")},
+		broker.DeviceMessage{ProductKey: "pk1", DeviceName: "d", Kind: broker.KindStatus, Payload: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both new messages in second", 10*time.Second, func() bool { return count("second") == 2 })
+	if n := count("first"); n != 1 {
+		t.Errorf("first holds %d logs after the rule moved; want 1", n)
+	}
+	if rules, err := srv.Forwards(ctx); err != nil || len(rules) != 1 || rules[0].Logstore != "second" || len(rules[0].Kinds) != 2 {
+		t.Errorf("Forwards = %+v, %v", rules, err)
+	}
+}
