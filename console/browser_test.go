@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	sls "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -518,4 +519,59 @@ func (h *hookServer) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.calls
+}
+
+// TestWebConsoleLogService: the Log service page lists a log service
+// consumer group with its backlog per shard and its live consumer, and the
+// forwarding rules; a rule is set from the form (a refusal shown in
+// words) and deleted, confirmed; no horizontal scroll at 390 px.
+func TestWebConsoleLogService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	b := newBrowser(t)
+	e, c := newLogEnv(t)
+	if err := c.CreateConsumerGroup("rest-project", "iot-data", sls.ConsumerGroup{ConsumerGroupName: "app", Timeout: 120}); err != nil {
+		t.Fatal(err)
+	}
+	for _, held := range [][]int{nil, {0, 1}} { // assigned both shards, then reports running them
+		if _, err := c.HeartBeat("rest-project", "iot-data", "app", "worker-1", held); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	b.run("opening the log service page", chromedp.Navigate(e.srv.URL+"/#/logservice"))
+	b.until("the group and no rule", `document.querySelector('tr[data-log-group="rest-project/iot-data/app"]') !== null && document.getElementById('no-log-forwards') !== null`)
+	b.run("a rule to a missing logstore", chromedp.SetValue(chromedp.ID("fwd-product"), "pkW"), chromedp.SetValue(chromedp.ID("fwd-project"), "rest-project"),
+		chromedp.SetValue(chromedp.ID("fwd-logstore"), "nowhere"), chromedp.Click(chromedp.ID("fwd-save")))
+	b.until("the refusal", `!document.getElementById('banner').hidden && document.getElementById('banner-text').textContent.includes('LogstoreNotFound')`)
+	b.run("the rule", chromedp.SetValue(chromedp.ID("fwd-logstore"), "iot-data"), chromedp.Click(chromedp.ID("fwd-save")))
+	b.until("the rule's row", `document.querySelector('tr[data-log-forward="pkW"]')?.innerText.includes('iot-data')`)
+
+	e.publish([]map[string]string{
+		{"productKey": "pkW", "deviceName": "d1", "payload": "one"},
+		{"productKey": "pkW", "deviceName": "d2", "payload": "two"},
+		{"productKey": "pkW", "deviceName": "d3", "payload": "three"},
+	})
+	row := `tr[data-log-group="rest-project/iot-data/app"]`
+	b.until("a backlog of 3", `document.querySelector('`+row+` td[data-backlog]')?.textContent === '3' && document.getElementById('ls-total-backlog').textContent === '3'`)
+	if text := b.text(row); !strings.Contains(text, "worker-1") {
+		t.Errorf("group row %q lacks the live consumer", text)
+	}
+	b.until("shard 0 run by worker-1", `document.querySelector('tr[data-log-shard="rest-project/iot-data/app/0"]')?.innerText.includes('worker-1')`)
+	b.screenshot("logservice-1280")
+
+	b.run("narrowing", chromedp.EmulateViewport(390, 844), chromedp.Reload())
+	b.until("the page at 390 px", `document.querySelector('`+row+`') !== null && document.querySelector('tr[data-log-forward="pkW"]') !== null`)
+	if width := eval[int](b, `document.documentElement.scrollWidth`); width > 390 {
+		t.Errorf("logservice: scrollWidth %d > 390", width)
+	}
+	b.screenshot("logservice-390")
+
+	b.run("deleting the rule", chromedp.Click(chromedp.CSS(`button[data-delete="pkW"]`)))
+	b.until("no rule", `document.getElementById('no-log-forwards') !== null`)
+	if d := b.dialogsSeen(); len(d) != 1 || !strings.Contains(d[0], "pkW") {
+		t.Errorf("dialogs %q", d)
+	}
+	e.wantError(e.do("GET", "/api/v1/products/pkW/logforward", nil), http.StatusNotFound, console.CodeLogForwardNotFound)
 }

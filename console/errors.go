@@ -9,6 +9,7 @@ import (
 	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/devices"
+	"github.com/amqpemu/amqpemu/logservice"
 )
 
 // Error codes of the JSON error answers; they are part of the REST contract.
@@ -45,6 +46,11 @@ const (
 	CodeProductNotFound      = "ProductNotFound"
 	CodeDevicesDisabled      = "DevicesDisabled"
 	CodeHistoryDisabled      = "HistoryDisabled"
+	CodeLogServiceDisabled   = "LogServiceDisabled"
+	CodeLogProjectNotFound   = "LogProjectNotFound"
+	CodeLogstoreNotFound     = "LogstoreNotFound"
+	CodeLogGroupNotFound     = "LogGroupNotFound"
+	CodeLogForwardNotFound   = "LogForwardNotFound"
 )
 
 // Error is an HTTP error answer: Status, and the JSON body {"code", "message"}.
@@ -90,6 +96,10 @@ var sentinels = []struct {
 	{devices.ErrDeviceNotFound, http.StatusNotFound, CodeDeviceNotFound},
 	{devices.ErrDeviceExists, http.StatusConflict, CodeDeviceExists},
 	{devices.ErrProductNotFound, http.StatusNotFound, CodeProductNotFound},
+	{logservice.ErrProjectNotFound, http.StatusNotFound, CodeLogProjectNotFound},
+	{logservice.ErrLogstoreNotFound, http.StatusNotFound, CodeLogstoreNotFound},
+	{logservice.ErrGroupNotFound, http.StatusNotFound, CodeLogGroupNotFound},
+	{logservice.ErrForwardNotFound, http.StatusNotFound, CodeLogForwardNotFound},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, CodeTimeout},

@@ -10,6 +10,7 @@ import (
 	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/devices"
+	"github.com/amqpemu/amqpemu/logservice"
 )
 
 func TestErrorFor(t *testing.T) {
@@ -72,6 +73,7 @@ func TestEverySentinelMapped(t *testing.T) {
 		broker.ErrInvalidArgument, broker.ErrClosed, broker.ErrInvalidName, broker.ErrMessageTooLarge, broker.ErrUnavailable,
 		broker.ErrInvalidPage, broker.ErrStateNotFound, alerts.ErrRuleNotFound,
 		devices.ErrDeviceNotFound, devices.ErrDeviceExists, devices.ErrProductNotFound,
+		logservice.ErrProjectNotFound, logservice.ErrLogstoreNotFound, logservice.ErrGroupNotFound, logservice.ErrForwardNotFound,
 	} {
 		if _, internal := errorFor(err); internal {
 			t.Errorf("%v maps to 500", err)

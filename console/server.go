@@ -77,6 +77,11 @@ type Config struct {
 	// History serves GET /api/v1/groups/{id}/history; nil answers 404
 	// HistoryDisabled.
 	History History
+	// Logs serves GET /api/v1/logservice/consumergroups and the IoT data
+	// forwarding rules (/api/v1/logforwards,
+	// /api/v1/products/{pk}/logforward); nil answers 404
+	// LogServiceDisabled.
+	Logs Logs
 }
 
 // Server is the HTTP side of amqpemu.
@@ -126,6 +131,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/messages", s.api(s.postMessages))
 	s.mux.Handle("POST /api/v1/devices/{pk}/{dn}/status", s.api(s.postDeviceStatus))
 	s.alertRoutes()
+	s.logRoutes()
 	s.registryRoutes()
 	s.uiRoutes()
 	s.mux.Handle("GET /api/v1/products/{pk}/devices/{dn}/downlink", s.api(s.getDownlink))

@@ -21,6 +21,7 @@ func TestWebConsoleServed(t *testing.T) {
 		{"/ui/app.js", "", "text/javascript", "POLL_MS"},
 		{"/ui/lib.js", "", "text/javascript", "export async function api("},
 		{"/ui/alerts.js", "", "text/javascript", "export function alertsPage("},
+		{"/ui/logservice.js", "", "text/javascript", "export function logServicePage("},
 		{"/ui/style.css", "", "text/css", "--accent"},
 		{"/ui/uPlot.iife.min.js", "", "text/javascript", "uPlot (v1.6.32)"},
 		{"/ui/uPlot.min.css", "", "text/css", ".uplot"},

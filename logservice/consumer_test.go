@@ -94,6 +94,13 @@ func putTopics(t *testing.T, c sls.ClientInterface, project, logstore string, fr
 
 func startWorker(t *testing.T, hs *httptest.Server, name string, c *consumed, mod ...func(*consumerLibrary.LogHubConfig)) *consumerLibrary.ConsumerWorker {
 	t.Helper()
+	return startWorkerFunc(t, hs, name, c.process(name), mod...)
+}
+
+// startWorkerFunc starts a consumer-library worker of group readers of
+// cg-project/events (unless mod says otherwise) running process.
+func startWorkerFunc(t *testing.T, hs *httptest.Server, name string, process func(int, *sls.LogGroupList, consumerLibrary.CheckPointTracker) (string, error), mod ...func(*consumerLibrary.LogHubConfig)) *consumerLibrary.ConsumerWorker {
+	t.Helper()
 	proxy, _ := url.Parse(hs.URL)
 	cfg := consumerLibrary.LogHubConfig{
 		Endpoint: testEndpoint, AccessKeyID: testAK, AccessKeySecret: testSecret,
@@ -107,7 +114,7 @@ func startWorker(t *testing.T, hs *httptest.Server, name string, c *consumed, mo
 	for _, m := range mod {
 		m(&cfg)
 	}
-	w := consumerLibrary.InitConsumerWorkerWithCheckpointTracker(cfg, c.process(name))
+	w := consumerLibrary.InitConsumerWorkerWithCheckpointTracker(cfg, process)
 	w.Start()
 	return w
 }

@@ -65,6 +65,27 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// Sentinels for callers in Go (the REST API's data forwarding and status):
+// an *Error with the NotExist codes is one of them by errors.Is.
+var (
+	ErrProjectNotFound  = errors.New("log service project not found")
+	ErrLogstoreNotFound = errors.New("logstore not found")
+	ErrGroupNotFound    = errors.New("log service consumer group not found")
+)
+
+// Is makes the NotExist answers match the sentinels above.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrProjectNotFound:
+		return e.Code == errProjectNotExist.code
+	case ErrLogstoreNotFound:
+		return e.Code == errLogStoreNotExist.code
+	case ErrGroupNotFound:
+		return e.Code == errGroupNotExist.code
+	}
+	return false
+}
+
 func errorf(k errKind, format string, args ...any) *Error {
 	return &Error{Status: k.status, Code: k.code, Message: fmt.Sprintf(format, args...)}
 }

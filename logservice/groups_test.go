@@ -141,4 +141,21 @@ func TestGroupStatus(t *testing.T) {
 	if _, err := srv.GroupStatus(t.Context(), "st-project", "store", "missing"); toError(err).Code != groupNotFound {
 		t.Errorf("a missing group's status: %v", err)
 	}
+	// Groups: every group of every logstore, backlogs summed.
+	if err := c.CreateConsumerGroup("st-project", "store", sls.ConsumerGroup{ConsumerGroupName: "a-first", Timeout: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.HeartBeat("st-project", "store", "g", "w1", []int{0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := srv.Groups(t.Context())
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Groups = %+v, %v; want 2", all, err)
+	}
+	if g := all[0]; g.Name != "a-first" || g.Backlog != 5 || g.Project != "st-project" || g.Logstore != "store" || len(g.Consumers) != 0 {
+		t.Errorf("first: %+v; want a-first with all 5 groups behind it", g)
+	}
+	if g := all[1]; g.Name != "g" || g.Backlog != 4 || len(g.Consumers) != 1 || len(g.Shards) != 2 || g.Shards[0].Owner != "w1" || g.Shards[1].Owner != "w1" {
+		t.Errorf("second: %+v; want g with 4 behind its checkpoints, both shards run by w1", g)
+	}
 }

@@ -179,6 +179,9 @@ func (s *Server) removeLogstore(ctx context.Context, project, name string) error
 	if err := s.removeGroups(ctx, project, name, ""); err != nil {
 		return err
 	}
+	if err := s.removeForwardsTo(ctx, project, name); err != nil {
+		return err
+	}
 	s.rr.forget(project + "/" + name)
 	for id := range m.ShardCount {
 		if err := s.cfg.Broker.DeleteLogShard(ctx, m.shard(project, id)); err != nil {

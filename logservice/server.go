@@ -29,6 +29,9 @@ type Backend interface {
 	LogRange(ctx context.Context, s broker.LogShard) (broker.LogRange, error)
 	LogSeqAt(ctx context.Context, s broker.LogShard, t time.Time) (uint64, error)
 	MaxLogRecord() int
+	StartForward(ctx context.Context, name, productKey string, kinds []string, fn broker.ForwardFunc) (*broker.Forward, error)
+	DeleteForward(ctx context.Context, name string) error
+	ForwardBacklog(ctx context.Context, name string) (int, error)
 }
 
 // Config sets up a Server.
@@ -40,7 +43,7 @@ type Config struct {
 }
 
 // Server answers the log service's API. Lock order: Server.mu before
-// sessions.mu; no lock is held while the broker is called but Server.mu
+// sessions.mu and forwards.mu; no lock is held while the broker is called but Server.mu
 // (metadata changes). It is an http.Handler for requests
 // already known to be the log service's (console.Config.LogService
 // picks them out by their Authorization scheme and Host).
@@ -53,6 +56,7 @@ type Server struct {
 	mu       sync.Mutex
 	rr       roundRobin
 	sessions sessions // consumer groups' live consumers
+	fwd      forwards // data forwarding rules' running forwards
 }
 
 // New returns a Server over cfg.Broker.

@@ -182,7 +182,7 @@ func (ss *sessions) consumers(key string, timeout time.Duration, now time.Time) 
 	g.expire(now, timeout)
 	out := make([]Consumer, 0, len(g.members))
 	for name, m := range g.members {
-		out = append(out, Consumer{Name: name, Held: slices.Clone(m.held), LastSeen: m.seen})
+		out = append(out, Consumer{Name: name, Held: append([]int{}, m.held...), LastSeen: m.seen})
 	}
 	slices.SortFunc(out, func(a, b Consumer) int { return strings.Compare(a.Name, b.Name) })
 	return out

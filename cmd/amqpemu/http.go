@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -20,7 +22,7 @@ import (
 // newHTTPServer builds the REST API, the vendor's RPC OpenAPI, /metrics and
 // /healthz over b (and the alert rules over al, the device registry over
 // devs); the OpenAPI Pub goes through pub, which records into downlinks.
-func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, hist console.History, log zerolog.Logger) (*http.Server, error) {
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, hist console.History, logs *logservice.Server, log zerolog.Logger) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
@@ -31,11 +33,6 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	}
 	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
 	rpc.Register(iot.Version, iot.Product(b, pub))
-	logs, err := logservice.New(logservice.Config{Broker: b, AccessKeyID: f.accessKeyID, AccessKeySecret: f.accessKeySecret,
-		Logger: log.With().Str("component", "logservice").Logger()})
-	if err != nil {
-		return nil, err
-	}
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,
@@ -55,6 +52,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		ExtraHosts:          splitList(f.tlsHosts),
 		RPC:                 rpc,
 		LogService:          logs,
+		Logs:                logs,
 		Downlink:            downlinks,
 		Sender:              pub,
 		Devices:             devs,
@@ -81,4 +79,25 @@ func newObservability() (*observability, error) {
 		return nil, err
 	}
 	return &observability{reg: reg, counters: counters, observer: metrics.NewObserver(counters)}, nil
+}
+
+// newLogService is the log service over b, its groups and forwarding rules
+// on m's registry, with the stored forwarding rules running again; Close
+// it before the broker.
+func newLogService(ctx context.Context, f *serveFlags, b *broker.Broker, m *observability, log zerolog.Logger) (*logservice.Server, error) {
+	log = log.With().Str("component", "logservice").Logger()
+	logs, err := logservice.New(logservice.Config{Broker: b, AccessKeyID: f.accessKeyID, AccessKeySecret: f.accessKeySecret, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := m.reg.Register(metrics.NewLogCollector(logs, log)); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := logs.StartForwards(ctx); err != nil {
+		logs.Close()
+		return nil, fmt.Errorf("log service data forwarding: %w", err)
+	}
+	return logs, nil
 }

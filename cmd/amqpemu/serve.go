@@ -308,7 +308,12 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
-	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, log)
+	logs, err := newLogService(ctx, f, b, obs, log)
+	if err != nil {
+		return err
+	}
+	defer logs.Close() // before closeBroker
+	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, logs, log)
 	if err != nil {
 		return err
 	}

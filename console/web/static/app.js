@@ -6,6 +6,7 @@ import { overviewPage } from './overview.js';
 import { groupPage } from './group.js';
 import { subscriptionsPage } from './subscriptions.js';
 import { alertsPage } from './alerts.js';
+import { logServicePage } from './logservice.js';
 
 const POLL_MS = 5000;
 
@@ -14,6 +15,7 @@ const routes = [
   [/^#\/groups\/([^/]+)(?:\/(messages))?$/, (m) => groupPage(decodeURIComponent(m[1]), m[2])],
   [/^#\/subscriptions$/, () => subscriptionsPage()],
   [/^#\/alerts$/, () => alertsPage()],
+  [/^#\/logservice$/, () => logServicePage()],
   [/^/, () => overviewPage()],
 ];
 
