@@ -51,6 +51,8 @@ const (
 	CodeLogstoreNotFound     = "LogstoreNotFound"
 	CodeLogGroupNotFound     = "LogGroupNotFound"
 	CodeLogForwardNotFound   = "LogForwardNotFound"
+	CodeLogProjectExists     = "LogProjectExists"
+	CodeLogstoreExists       = "LogstoreExists"
 )
 
 // Error is an HTTP error answer: Status, and the JSON body {"code", "message"}.
@@ -100,6 +102,9 @@ var sentinels = []struct {
 	{logservice.ErrLogstoreNotFound, http.StatusNotFound, CodeLogstoreNotFound},
 	{logservice.ErrGroupNotFound, http.StatusNotFound, CodeLogGroupNotFound},
 	{logservice.ErrForwardNotFound, http.StatusNotFound, CodeLogForwardNotFound},
+	{logservice.ErrProjectExists, http.StatusConflict, CodeLogProjectExists},
+	{logservice.ErrLogstoreExists, http.StatusConflict, CodeLogstoreExists},
+	{logservice.ErrInvalid, http.StatusBadRequest, CodeInvalidArgument},
 	{broker.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
 	{broker.ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, CodeTimeout},

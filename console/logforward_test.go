@@ -182,3 +182,40 @@ func TestLogForwardREST(t *testing.T) {
 	e.want(e.do("DELETE", path, nil), http.StatusNoContent, nil)
 	e.wantError(e.do("GET", path, nil), http.StatusNotFound, console.CodeLogForwardNotFound)
 }
+
+// TestLogProjectsREST: projects and logstores made over the REST API are
+// the SDK's too; duplicates, bad names and a missing project are refused.
+func TestLogProjectsREST(t *testing.T) {
+	e, c := newLogEnv(t)
+	var p struct{ Name, Description string }
+	e.want(e.do("POST", "/api/v1/logservice/projects", map[string]any{"name": "rest-made", "description": "from REST"}), http.StatusCreated, &p)
+	if p.Name != "rest-made" {
+		t.Errorf("created project %+v", p)
+	}
+	if got, err := c.GetProject("rest-made"); err != nil || got.Description != "from REST" {
+		t.Fatalf("the SDK's GetProject: %+v %v", got, err)
+	}
+	var ls struct {
+		Name            string
+		ShardCount, TTL int
+	}
+	e.want(e.do("POST", "/api/v1/logservice/projects/rest-made/logstores", map[string]any{"name": "made"}), http.StatusCreated, &ls)
+	if ls.Name != "made" || ls.ShardCount != 2 || ls.TTL != 30 {
+		t.Errorf("created logstore %+v, want the defaults 2 shards and 30 days", ls)
+	}
+	shards, err := c.ListShards("rest-made", "made")
+	if err != nil || len(shards) != 2 {
+		t.Fatalf("the SDK's ListShards: %d shards, %v", len(shards), err)
+	}
+	e.want(e.do("POST", "/api/v1/logservice/projects/rest-made/logstores", map[string]any{"name": "four", "shardCount": 4, "ttl": 7}), http.StatusCreated, &ls)
+	if ls.ShardCount != 4 || ls.TTL != 7 {
+		t.Errorf("created logstore %+v", ls)
+	}
+
+	e.wantError(e.do("POST", "/api/v1/logservice/projects", map[string]any{"name": "rest-made"}), http.StatusConflict, console.CodeLogProjectExists)
+	e.wantError(e.do("POST", "/api/v1/logservice/projects", map[string]any{"name": "Bad_Name"}), http.StatusBadRequest, console.CodeInvalidArgument)
+	e.wantError(e.do("POST", "/api/v1/logservice/projects/rest-made/logstores", map[string]any{"name": "made"}), http.StatusConflict, console.CodeLogstoreExists)
+	e.wantError(e.do("POST", "/api/v1/logservice/projects/rest-made/logstores", map[string]any{"name": "many", "shardCount": 101}), http.StatusBadRequest, console.CodeInvalidArgument)
+	e.wantError(e.do("POST", "/api/v1/logservice/projects/no-such/logstores", map[string]any{"name": "made"}), http.StatusNotFound, console.CodeLogProjectNotFound)
+	e.wantError(e.do("POST", "/api/v1/logservice/projects/a*b/logstores", map[string]any{"name": "made"}), http.StatusBadRequest, console.CodeInvalidArgument)
+}

@@ -33,6 +33,8 @@ type Logs interface {
 	Forward(ctx context.Context, productKey string) (logservice.ForwardRule, error)
 	SetForward(ctx context.Context, rule logservice.ForwardRule) (logservice.ForwardRule, error)
 	DeleteForward(ctx context.Context, productKey string) error
+	CreateProject(ctx context.Context, name, description string) error
+	CreateLogstore(ctx context.Context, project string, spec logservice.LogstoreSpec) (logservice.LogstoreSpec, error)
 }
 
 // logRoutes registers the log service's status and forwarding routes.
@@ -40,6 +42,8 @@ type Logs interface {
 func (s *Server) logRoutes() {
 	h := s.apiIf(s.cfg.Logs != nil, logsOff)
 	s.mux.Handle("GET /api/v1/logservice/consumergroups", h(s.listLogGroups))
+	s.mux.Handle("POST /api/v1/logservice/projects", h(s.createLogProject))
+	s.mux.Handle("POST /api/v1/logservice/projects/{project}/logstores", h(s.createLogstore))
 	s.mux.Handle("GET /api/v1/logforwards", h(s.listLogForwards))
 	s.mux.Handle("GET /api/v1/products/{pk}/logforward", h(s.getLogForward))
 	s.mux.Handle("PUT /api/v1/products/{pk}/logforward", h(s.putLogForward))
@@ -107,4 +111,33 @@ func (s *Server) deleteLogForward(w http.ResponseWriter, r *http.Request) error 
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// createLogProject: POST /api/v1/logservice/projects {"name","description"?}.
+func (s *Server) createLogProject(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.cfg.Logs.CreateProject(r.Context(), in.Name, in.Description); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, in)
+}
+
+// createLogstore: POST /api/v1/logservice/projects/{project}/logstores
+// {"name","shardCount"?,"ttl"?}; answers the logstore with its defaults.
+func (s *Server) createLogstore(w http.ResponseWriter, r *http.Request) error {
+	var in logservice.LogstoreSpec
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	made, err := s.cfg.Logs.CreateLogstore(r.Context(), r.PathValue("project"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, made)
 }

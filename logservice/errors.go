@@ -71,6 +71,9 @@ var (
 	ErrProjectNotFound  = errors.New("log service project not found")
 	ErrLogstoreNotFound = errors.New("logstore not found")
 	ErrGroupNotFound    = errors.New("log service consumer group not found")
+	ErrProjectExists    = errors.New("log service project exists")
+	ErrLogstoreExists   = errors.New("logstore exists")
+	ErrInvalid          = errors.New("invalid log service parameter")
 )
 
 // Is makes the NotExist answers match the sentinels above.
@@ -82,6 +85,12 @@ func (e *Error) Is(target error) bool {
 		return e.Code == errLogStoreNotExist.code
 	case ErrGroupNotFound:
 		return e.Code == errGroupNotExist.code
+	case ErrProjectExists:
+		return e.Code == errProjectAlreadyExist.code
+	case ErrLogstoreExists:
+		return e.Code == errLogStoreAlreadyExist.code
+	case ErrInvalid:
+		return e.Code == errParameterInvalid.code
 	}
 	return false
 }

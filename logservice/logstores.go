@@ -22,24 +22,57 @@ func (s *Server) createLogstore(w http.ResponseWriter, r *request) error {
 	if err := decodeJSON(r, &m); err != nil {
 		return err
 	}
+	if err := s.addLogstore(r.Context(), r.project, &m); err != nil {
+		return err
+	}
+	return ok(w)
+}
+
+// LogstoreSpec is what the REST API sets of a new logstore; zero values
+// take the defaults (2 shards, 30 days).
+type LogstoreSpec struct {
+	Name       string `json:"name"`
+	ShardCount int    `json:"shardCount"`
+	TTL        int    `json:"ttl"` // days; 3650 keeps for ever
+}
+
+// CreateLogstore makes a logstore in project with its shards (the REST
+// API's door) and answers it with the defaults filled in. An existing one
+// is ErrLogstoreExists.
+func (s *Server) CreateLogstore(ctx context.Context, project string, spec LogstoreSpec) (LogstoreSpec, error) {
+	if err := checkProjectName(project); err != nil {
+		return LogstoreSpec{}, err
+	}
+	m := logstoreMeta{Name: spec.Name, ShardCount: spec.ShardCount, TTL: spec.TTL}
+	if err := s.addLogstore(ctx, project, &m); err != nil {
+		return LogstoreSpec{}, err
+	}
+	return LogstoreSpec{Name: m.Name, ShardCount: m.ShardCount, TTL: m.TTL}, nil
+}
+
+// addLogstore checks m (filling in its defaults), makes its shards and
+// stores it.
+func (s *Server) addLogstore(ctx context.Context, project string, m *logstoreMeta) error {
 	if err := m.normalise(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ctx := r.Context()
-	if err := s.canCreate(ctx, r.project, m.Name); err != nil {
+	if _, err := s.meta.project(ctx, project); err != nil {
+		return err
+	}
+	if err := s.canCreate(ctx, project, m.Name); err != nil {
 		return err
 	}
 	m.CreateTime = time.Now().Unix()
-	if err := s.makeShards(ctx, r.project, &m); err != nil {
+	if err := s.makeShards(ctx, project, m); err != nil {
 		return err
 	}
-	if err := s.meta.put(ctx, logstoreKey(r.project, m.Name), m); err != nil {
-		s.dropShards(ctx, r.project, &m)
+	if err := s.meta.put(ctx, logstoreKey(project, m.Name), *m); err != nil {
+		s.dropShards(ctx, project, m)
 		return err
 	}
-	return ok(w)
+	return nil
 }
 
 // normalise checks a logstore from a create body, filling in defaults:

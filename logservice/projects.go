@@ -1,6 +1,7 @@
 package logservice
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,23 +21,31 @@ func (s *Server) createProject(w http.ResponseWriter, r *request) error {
 	if body.Name != "" && body.Name != r.project {
 		return errorf(errParameterInvalid, "projectName %s differs from the project %s the Host names", quote(body.Name), r.project)
 	}
+	if err := s.CreateProject(r.Context(), r.project, body.Description); err != nil {
+		return err
+	}
+	return ok(w)
+}
+
+// CreateProject makes a project (the REST API's door; the SDK's is
+// CreateProject above). An existing one is ErrProjectExists.
+func (s *Server) CreateProject(ctx context.Context, name, description string) error {
+	if err := checkProjectName(name); err != nil {
+		return err
+	}
 	const maxDescription = 512
-	if len(body.Description) > maxDescription {
+	if len(description) > maxDescription {
 		return errorf(errParameterInvalid, "the description is over %d bytes", maxDescription)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ctx := r.Context()
-	if _, err := s.meta.project(ctx, r.project); err == nil {
-		return errorf(errProjectAlreadyExist, "Project %s already exist", r.project)
+	if _, err := s.meta.project(ctx, name); err == nil {
+		return errorf(errProjectAlreadyExist, "Project %s already exist", name)
 	} else if toError(err).Code != errProjectNotExist.code {
 		return err
 	}
-	p := projectMeta{Name: r.project, Description: body.Description, CreateTime: time.Now().Unix()}
-	if err := s.meta.put(ctx, projectKey(r.project), p); err != nil {
-		return err
-	}
-	return ok(w)
+	p := projectMeta{Name: name, Description: description, CreateTime: time.Now().Unix()}
+	return s.meta.put(ctx, projectKey(name), p)
 }
 
 // GetProject: GET /. The SDK reads the times as strings.
