@@ -16,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	goamqp "github.com/Azure/go-amqp"
 )
 
 // cliRun is one run of the built binary.
@@ -272,15 +270,7 @@ func TestCLIAgainstEmulator(t *testing.T) {
 	// An online client shows in the status table.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := goamqp.Dial(ctx, "amqp://"+em.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sess, err := conn.NewSession(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := amqpSession(t, ctx, em.addr)
 	if _, err := sess.NewReceiver(ctx, "DEFAULT_GROUP", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -140,15 +140,7 @@ func TestLongNamesRefusedAtTheirScope(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := goamqp.Dial(ctx, "amqp://"+em.addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	sess, err := conn.NewSession(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := amqpSession(t, ctx, em.addr)
 	if _, err := sess.NewReceiver(ctx, long, nil); err == nil {
 		t.Error("a receiver on a 5000-character address was attached")
 	}

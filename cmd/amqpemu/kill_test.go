@@ -117,6 +117,22 @@ func launchEmulator(t *testing.T, bin, dataDir string, env []string, extra ...st
 	}
 }
 
+// amqpSession dials addr anonymously and opens a session; the connection
+// closes with the test.
+func amqpSession(t *testing.T, ctx context.Context, addr string) *goamqp.Session {
+	t.Helper()
+	conn, err := goamqp.Dial(ctx, "amqp://"+addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	sess, err := conn.NewSession(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
 // TestKill9LosesNoAcceptedMessage sends device messages one at a time (each
 // accepted only once JetStream stored it), kills the process with SIGKILL
 // mid-stream, restarts it on the same data directory and checks every
