@@ -51,6 +51,11 @@ type heldSlot struct {
 // shared reports whether other amqpemu nodes may use the same JetStream.
 func (b *Broker) shared() bool { return len(b.cfg.NATSURLs) > 0 || b.clustered() }
 
+// Shared reports whether other amqpemu nodes may use the same JetStream
+// (an external NATS, or a clustered embedded one): what is counted or done
+// once per cluster is then agreed through it.
+func (b *Broker) Shared() bool { return b.shared() }
+
 func slotPrefix(consumer string) string { return "slot." + consumer + "." }
 
 // claimSlot takes a free slot of consumer's group for a member, or

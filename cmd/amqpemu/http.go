@@ -38,6 +38,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		Logger:          log,
 		Version:         versionString(),
 		Listeners:       func() map[string]string { return addrs },
+		Nodes:           b.Nodes,
 		Ready:           ready,
 		Registry:        reg,
 		Alerts:          al,

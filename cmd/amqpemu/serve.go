@@ -48,6 +48,7 @@ type serveFlags struct {
 	retention, ackWait     time.Duration
 	maxGroups              int
 	maxMembers             int
+	memberTTL              time.Duration
 	maxMessageSize         int
 	amqpAddr, amqpsAddr    string
 	stompAddr, stompsAddr  string
@@ -81,6 +82,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.DurationVar(&f.ackWait, "ack-timeout", 30*time.Second, "unsettled messages are redelivered after this")
 	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
+	fs.DurationVar(&f.memberTTL, "member-ttl", 15*time.Second, "in a cluster, how long the clients of an amqpemu node that died still count against --max-clients")
 	fs.IntVar(&f.maxMessageSize, "max-message-size", broker.DefaultMaxMessageSize, "largest device message payload (and generic queue message) in bytes, on every front end")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
@@ -375,7 +377,7 @@ func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zer
 		DataDir: f.dataDir, NATSURLs: splitList(f.natsURL), Replicas: f.replicas,
 		ServerName: f.serverName, ClusterName: f.clusterName, ClusterListen: f.clusterListen, Routes: splitList(f.routes),
 		Retention: f.retention, AckTimeout: f.ackWait,
-		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, Observer: obs,
+		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, MemberTTL: f.memberTTL, Observer: obs,
 		MaxMessageSize: f.maxMessageSize,
 		Logger:         log.With().Str("component", "broker").Logger(),
 	})
