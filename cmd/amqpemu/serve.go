@@ -74,7 +74,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.dataDir, "data", "./amqpemu-data", "JetStream store and state (embedded server)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one (several URLs comma-separated)")
 	fs.IntVar(&f.replicas, "replicas", 1, "copies JetStream keeps of the stream and the state buckets, 1 to 5 (over 1 needs a cluster)")
-	fs.StringVar(&f.serverName, "server-name", "", "this node's name in an embedded cluster, unique among its nodes (needed with --cluster-listen)")
+	fs.StringVar(&f.serverName, "server-name", "", "this node's name, unique among the cluster's nodes (needed with --cluster-listen; with --nats-url it names the amqpemu node, else the host name and a random suffix do)")
 	fs.StringVar(&f.clusterName, "cluster-name", broker.DefaultClusterName, "name of the embedded cluster, the same on every node")
 	fs.StringVar(&f.clusterListen, "cluster-listen", "", "make the embedded NATS a clustered JetStream node: host:port where the other nodes' routes connect")
 	fs.StringVar(&f.routes, "routes", "", "the embedded cluster's nodes, comma-separated nats-route://host:port (this node may be listed)")
@@ -156,8 +156,8 @@ func checkClusterFlags(f *serveFlags) error {
 	switch {
 	case f.replicas < 1 || f.replicas > broker.MaxReplicas:
 		return fmt.Errorf("--replicas %d: want 1 to %d", f.replicas, broker.MaxReplicas)
-	case f.natsURL != "" && (f.clusterListen != "" || f.routes != "" || f.serverName != ""):
-		return errors.New("--cluster-listen, --routes and --server-name cluster the embedded NATS; with --nats-url the cluster is the external one")
+	case f.natsURL != "" && (f.clusterListen != "" || f.routes != ""):
+		return errors.New("--cluster-listen and --routes cluster the embedded NATS; with --nats-url the cluster is the external one")
 	case f.routes != "" && f.clusterListen == "":
 		return errors.New("--routes needs --cluster-listen: the other nodes route back to this one there")
 	case f.clusterListen != "" && f.serverName == "":
