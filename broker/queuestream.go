@@ -317,3 +317,28 @@ func (b *Broker) QueueReaderStats(ctx context.Context, q QueueReader) (QueueRead
 	}
 	return st, nil
 }
+
+// QueueStreamState is what a queue stream holds.
+type QueueStreamState struct {
+	Messages uint64 // kept now
+	Last     uint64 // the last sequence stored: messages appended so far
+}
+
+// QueueStreamState reads the queue stream's counters from the engine.
+func (b *Broker) QueueStreamState(ctx context.Context, queue string) (QueueStreamState, error) {
+	if err := checkQueueID("queue", queue); err != nil {
+		return QueueStreamState{}, err
+	}
+	if b.isClosed() {
+		return QueueStreamState{}, ErrClosed
+	}
+	s, err := b.e().js.Stream(ctx, queueStreamName(queue))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return QueueStreamState{}, fmt.Errorf("%w: queue %s", ErrQueueStreamNotFound, queue)
+	}
+	if err != nil {
+		return QueueStreamState{}, b.unavailable(fmt.Errorf("reading queue stream %s: %w", queue, err))
+	}
+	st := s.CachedInfo().State
+	return QueueStreamState{Messages: st.Msgs, Last: st.LastSeq}, nil
+}

@@ -25,6 +25,7 @@ type Engine interface {
 	ReadQueue(ctx context.Context, q broker.QueueReader, max int, wait time.Duration) ([]broker.QueueDelivery, error)
 	SettleQueue(ctx context.Context, q broker.QueueReader, token string, ok bool) error
 	QueueReaderStats(ctx context.Context, q broker.QueueReader) (broker.QueueReaderStats, error)
+	QueueStreamState(ctx context.Context, queue string) (broker.QueueStreamState, error)
 }
 
 // Config sets up a Server.
@@ -193,12 +194,11 @@ func (s *Server) render(ctx context.Context, project string, rec queueRecord) (Q
 	q := Queue{ID: rec.ID, Name: rec.Name, Description: rec.Description, QueueMode: rec.Mode,
 		Reservation: rec.RetentionHours * 60, MaxMsgSizeByte: maxSendBytes, RedrivePolicy: rec.RedrivePolicy,
 		MaxConsumeCount: rec.MaxConsumeCount, GroupCount: len(groups), Created: rec.Created}
-	for _, g := range groups {
-		if st, err := s.b.QueueReaderStats(ctx, broker.QueueReader{Queue: rec.ID, Group: g.ID}); err == nil {
-			q.ProducedMessages = st.Last
-			break
-		}
+	st, err := s.b.QueueStreamState(ctx, rec.ID)
+	if err != nil && !errors.Is(err, broker.ErrQueueStreamNotFound) { // absent: being deleted
+		return Queue{}, err
 	}
+	q.ProducedMessages = st.Last
 	return q, nil
 }
 
@@ -365,14 +365,18 @@ func (s *Server) Groups(ctx context.Context, project, queue string) (GroupList, 
 	if err != nil {
 		return GroupList{}, err
 	}
-	out := GroupList{QueueID: rec.ID, QueueName: rec.Name, RedrivePolicy: rec.RedrivePolicy, Groups: make([]Group, 0, len(recs)), Total: len(recs)}
+	out := GroupList{QueueID: rec.ID, QueueName: rec.Name, RedrivePolicy: rec.RedrivePolicy, Groups: make([]Group, 0, len(recs))}
 	for _, g := range recs {
 		st, err := s.b.QueueReaderStats(ctx, broker.QueueReader{Queue: queue, Group: g.ID})
+		if errors.Is(err, broker.ErrQueueStreamNotFound) {
+			continue // being deleted
+		}
 		if err != nil {
 			return GroupList{}, err
 		}
 		out.Groups = append(out.Groups, groupOf(g, st))
 	}
+	out.Total = len(out.Groups)
 	return out, nil
 }
 

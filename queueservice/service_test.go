@@ -1,6 +1,7 @@
 package queueservice
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -357,4 +358,37 @@ func TestQueueAckElsewhere(t *testing.T) {
 	}
 	c2.ok(204, nil, "DELETE", "/v2/"+testProject+"/queues/"+q+"/groups/"+g, nil, nil)
 	c2.ok(204, nil, "DELETE", "/v2/"+testProject+"/queues/"+q, nil, nil)
+}
+
+// TestQueueRestart: queues, groups, their positions and unacknowledged
+// messages are in --data and survive a restart.
+func TestQueueRestart(t *testing.T) {
+	dir := t.TempDir()
+	b := openBroker(t, dir)
+	hs, _ := startServer(t, b)
+	c := newClient(t, hs)
+	q := c.createQueue("durable")
+	g := c.createGroups(q, "keeper")[0]
+	c.send(q, "acked", "pending")
+	got := c.consume(q, g, 1, 5)
+	c.ack(q, g, "success", got...)
+	hs.Close()
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	hs2, s2 := startServer(t, openBroker(t, dir))
+	c2 := newClient(t, hs2)
+	var one Queue
+	c2.ok(200, &one, "GET", c2.base()+"/"+q, nil, nil)
+	if one.Name != "durable" || one.GroupCount != 1 || one.ProducedMessages != 2 {
+		t.Errorf("after restart: %+v", one)
+	}
+	if got := c2.consume(q, g, 10, 5); !slices.Equal(bodies(got), []string{"pending"}) {
+		t.Errorf("after restart the group got %v, want pending alone", bodies(got))
+	}
+	backlogs, err := s2.Backlogs(t.Context())
+	if err != nil || len(backlogs) != 1 || backlogs[0].GroupName != "keeper" || backlogs[0].QueueName != "durable" || backlogs[0].AckPending != 1 {
+		t.Errorf("Backlogs = %+v, %v", backlogs, err)
+	}
 }
