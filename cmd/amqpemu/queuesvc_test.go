@@ -51,6 +51,7 @@ func TestQueueServiceExample(t *testing.T) {
 	if !strings.Contains(string(body), `amqpemu_queueservice_group_backlog{group=`) || !strings.Contains(string(body), `group_name="shipping"`) {
 		t.Errorf("/metrics has no queue service backlog of the groups:\n%s", body)
 	}
+	readmeNamesEveryMetric(t, em.http)
 	refused := startEmulator(t, bin, t.TempDir(), "--access-key-secret", "another-secret")
 	if out, err := run(refused); err == nil || !strings.Contains(out, "APIGW.0301") {
 		t.Fatalf("run against another secret: %v\n%s", err, out)
