@@ -217,7 +217,7 @@ func (b *Broker) ReadQueue(ctx context.Context, q QueueReader, max int, wait tim
 	if max < 1 {
 		return nil, nil
 	}
-	out, err := collect(c.FetchNoWait(max))
+	out, err := waiting(c, nil, max)
 	if err != nil || len(out) > 0 || wait <= 0 {
 		return out, b.unavailable(err)
 	}
@@ -225,11 +225,32 @@ func (b *Broker) ReadQueue(ctx context.Context, q QueueReader, max int, wait tim
 	// engine for wait at most, then whatever has come behind it. Asking
 	// for max at once would hold the answer until max arrived.
 	first, err := collect(c.Fetch(1, jetstream.FetchMaxWait(wait)))
-	if err != nil || len(first) == 0 || max == 1 {
+	if err != nil || len(first) == 0 {
 		return first, b.unavailable(err)
 	}
-	rest, err := collect(c.FetchNoWait(max - 1))
-	return append(first, rest...), b.unavailable(err)
+	out, err = waiting(c, first, max)
+	return out, b.unavailable(err)
+}
+
+// waiting adds to out what is waiting for the reader, up to max in all.
+// A no-wait pull answers what the consumer knows of when it is asked: a
+// message stored a moment before may not be counted yet, so it asks again
+// while answers come (each asks for no more than is missing).
+func waiting(c jetstream.Consumer, out []QueueDelivery, max int) ([]QueueDelivery, error) {
+	for len(out) < max {
+		more, err := collect(c.FetchNoWait(max - len(out)))
+		if err != nil {
+			if len(out) > 0 {
+				return out, nil // those are the reader's now
+			}
+			return nil, err
+		}
+		if len(more) == 0 {
+			break
+		}
+		out = append(out, more...)
+	}
+	return out, nil
 }
 
 // collect drains a fetch into deliveries. A fetch that fails after some
@@ -258,6 +279,28 @@ func collect(batch jetstream.MessageBatch, err error) ([]QueueDelivery, error) {
 // for redelivery at once (!ok), and waits for the engine to confirm. A
 // token of another reader, or none at all, is ErrBadDelivery.
 func (b *Broker) SettleQueue(ctx context.Context, q QueueReader, token string, ok bool) error {
+	body := []byte("+ACK")
+	if !ok {
+		body = []byte("-NAK")
+	}
+	return b.replyQueue(ctx, q, token, body)
+}
+
+// ExtendQueue makes a delivery of the reader due for redelivery d from
+// now (rather than the reader's ack wait after it was delivered) unless
+// it is settled before; it waits for the engine to confirm. The engine's
+// delayed nak does this: it moves the delivery's deadline and leaves it
+// pending, so a later ack still takes it.
+func (b *Broker) ExtendQueue(ctx context.Context, q QueueReader, token string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%w: a redelivery delay of %v", ErrInvalidArgument, d)
+	}
+	return b.replyQueue(ctx, q, token, fmt.Appendf(nil, `-NAK {"delay":%d}`, d.Nanoseconds()))
+}
+
+// replyQueue sends body to a delivery's reply subject and waits for the
+// engine's answer.
+func (b *Broker) replyQueue(ctx context.Context, q QueueReader, token string, body []byte) error {
 	if err := q.check(); err != nil {
 		return err
 	}
@@ -266,10 +309,6 @@ func (b *Broker) SettleQueue(ctx context.Context, q QueueReader, token string, o
 	}
 	if !isDeliveryOf(token, queueStreamName(q.Queue), q.Group) {
 		return fmt.Errorf("%w: %s", ErrBadDelivery, q)
-	}
-	body := []byte("+ACK")
-	if !ok {
-		body = []byte("-NAK")
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -28,7 +29,7 @@ func TestQueueStream(t *testing.T) {
 		}
 	}
 	for _, r := range []QueueReader{a, c} {
-		got, err := b.ReadQueue(ctx, r, 10, time.Second)
+		got, err := readN(ctx, b, r, 3)
 		if err != nil || len(got) != 3 {
 			t.Fatalf("%s: read %d messages, %v; want 3", r, len(got), err)
 		}
@@ -77,4 +78,63 @@ func TestQueueStream(t *testing.T) {
 	if _, err := b.ReadQueue(ctx, a, 1, 0); !errors.Is(err, ErrQueueStreamNotFound) {
 		t.Errorf("read after delete: %v", err)
 	}
+
+}
+
+// TestQueueStreamExtend: a delivery given more time is not redelivered at
+// the reader's ack wait, and an ack still takes it afterwards.
+func TestQueueStreamExtend(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	r := QueueReader{"q-x", "g-x"}
+	if err := b.CreateQueueStream(ctx, r.Queue, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateQueueReader(ctx, r, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"extended", "plain"} {
+		if _, err := b.AppendQueue(ctx, r.Queue, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := readN(ctx, b, r, 2)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("read %d, %v", len(got), err)
+	}
+	if err := b.ExtendQueue(ctx, r, got[0].Token, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.ReadQueue(ctx, r, 2, 5*time.Second)
+	if err != nil || len(again) != 1 || string(again[0].Data) != "plain" {
+		t.Fatalf("after the ack wait: %d messages, %v; want plain alone", len(again), err)
+	}
+	if err := b.SettleQueue(ctx, r, got[0].Token, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SettleQueue(ctx, r, again[0].Token, true); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.QueueReaderStats(ctx, r)
+	if err != nil || st.AckPending != 0 || st.Pending != 0 {
+		t.Errorf("stats %+v, %v; want nothing left", st, err)
+	}
+	if err := b.ExtendQueue(ctx, r, got[0].Token, 0); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("a zero delay: %v", err)
+	}
+}
+
+// readN reads until n messages came or a read waited 5 s in vain: a read
+// answers what the consumer knows of at once, which may lag the stream by
+// a moment.
+func readN(ctx context.Context, b *Broker, r QueueReader, n int) ([]QueueDelivery, error) {
+	var out []QueueDelivery
+	for len(out) < n {
+		got, err := b.ReadQueue(ctx, r, n-len(out), 5*time.Second)
+		if err != nil || len(got) == 0 {
+			return out, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
 }

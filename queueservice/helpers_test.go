@@ -193,6 +193,22 @@ func (c *client) consume(queue, group string, max, wait int) []Consumed {
 	return out
 }
 
+// consumeN consumes until n messages came or a consume waited wait
+// seconds in vain: one answers what the engine's consumer knows of at
+// once, which may lag the stream by a moment.
+func (c *client) consumeN(queue, group string, n, wait int) []Consumed {
+	c.t.Helper()
+	var out []Consumed
+	for len(out) < n {
+		got := c.consume(queue, group, min(n-len(out), maxConsumeMessages), wait)
+		if len(got) == 0 {
+			break
+		}
+		out = append(out, got...)
+	}
+	return out
+}
+
 func (c *client) ack(queue, group, status string, got ...Consumed) AckResult {
 	c.t.Helper()
 	acks := make([]Ack, len(got))

@@ -287,8 +287,14 @@ func TestQueueSDKClient(t *testing.T) {
 	}
 
 	got, err := c.ConsumeMessages(&consumeMessagesRequest{QueueId: queue, ConsumerGroupId: group, MaxMsgs: ptr(int32(10)), TimeWait: ptr(int32(3)), AckWait: ptr(int32(30))})
+	if err == nil && got.Body != nil && len(*got.Body) == 1 { // the second may not be counted yet: once more
+		var more *consumeMessagesResponse
+		if more, err = c.ConsumeMessages(&consumeMessagesRequest{QueueId: queue, ConsumerGroupId: group, MaxMsgs: ptr(int32(1)), TimeWait: ptr(int32(3)), AckWait: ptr(int32(30))}); err == nil && more.Body != nil {
+			*got.Body = append(*got.Body, *more.Body...)
+		}
+	}
 	if err != nil || got.HttpStatusCode != 200 || got.Body == nil || len(*got.Body) != 2 {
-		t.Fatalf("ConsumeMessages: %+v, %v", got, err)
+		t.Fatalf("ConsumeMessages: %+v (%d), %v", got, len(*got.Body), err)
 	}
 	first := (*got.Body)[0]
 	if first.Message.Body != "hello" || first.Handler == nil || *first.Handler == "" {

@@ -299,13 +299,15 @@ func (s *Server) consumeMessages(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := intParam(r, "ack_wait", 15, 300, 30); err != nil {
+	ackWait, err := intParam(r, "ack_wait", 15, 300, 0)
+	if err != nil {
 		return err
 	}
 	if v := r.URL.Query().Get("tag_type"); v != "" && v != "and" && v != "or" {
 		return errorf(errInvalidParam, "tag_type %s is not and or or", quote(v))
 	}
-	got, err := s.Consume(r.Context(), r.project, r.queue, r.group, ConsumeOptions{MaxMsgs: maxMsgs, TimeWait: time.Duration(wait) * time.Second})
+	got, err := s.Consume(r.Context(), r.project, r.queue, r.group, ConsumeOptions{MaxMsgs: maxMsgs,
+		TimeWait: time.Duration(wait) * time.Second, AckWait: time.Duration(ackWait) * time.Second})
 	if err != nil {
 		return err
 	}

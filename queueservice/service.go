@@ -24,6 +24,7 @@ type Engine interface {
 	DeleteQueueReader(ctx context.Context, q broker.QueueReader) error
 	ReadQueue(ctx context.Context, q broker.QueueReader, max int, wait time.Duration) ([]broker.QueueDelivery, error)
 	SettleQueue(ctx context.Context, q broker.QueueReader, token string, ok bool) error
+	ExtendQueue(ctx context.Context, q broker.QueueReader, token string, d time.Duration) error
 	QueueReaderStats(ctx context.Context, q broker.QueueReader) (broker.QueueReaderStats, error)
 	QueueStreamState(ctx context.Context, queue string) (broker.QueueStreamState, error)
 }
@@ -484,22 +485,30 @@ type Consumed struct {
 type ConsumeOptions struct {
 	MaxMsgs  int           // 1–10
 	TimeWait time.Duration // how long to wait for a first message, 1–60 s
+	AckWait  time.Duration // how long the consumer has to acknowledge; 0: the group's (Config.AckWait)
 }
 
 // Consume hands up to opts.MaxMsgs messages of the queue to one consumer
 // of group: at once what is waiting, or else the first to arrive within
 // opts.TimeWait; none is an empty list. A message not acknowledged within
-// the ack wait goes to a consumer again.
+// opts.AckWait (else the group's) goes to a consumer again.
 func (s *Server) Consume(ctx context.Context, project, queue, group string, opts ConsumeOptions) ([]Consumed, error) {
 	if _, err := s.groupRecord(ctx, project, queue, group); err != nil {
 		return nil, err
 	}
-	got, err := s.b.ReadQueue(ctx, broker.QueueReader{Queue: queue, Group: group}, opts.MaxMsgs, opts.TimeWait)
+	r := broker.QueueReader{Queue: queue, Group: group}
+	got, err := s.b.ReadQueue(ctx, r, opts.MaxMsgs, opts.TimeWait)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Consumed, 0, len(got))
 	for _, d := range got {
+		if opts.AckWait > 0 && opts.AckWait != s.cfg.AckWait {
+			// Before the handler is out, so that no ack can come first.
+			if err := s.b.ExtendQueue(ctx, r, d.Token, opts.AckWait); err != nil {
+				s.cfg.Logger.Warn().Err(err).Str("queue", queue).Str("group", group).Msg("ack_wait not applied: the group's ack wait holds")
+			}
+		}
 		var m Message
 		if err := json.Unmarshal(d.Data, &m); err != nil {
 			m = Message{Body: mustJSON(string(d.Data))} // not stored by Send: its bytes as a string

@@ -240,7 +240,7 @@ func TestQueueConsumeAck(t *testing.T) {
 		t.Fatalf("an empty queue gave %v", bodies(got))
 	}
 	c.send(q, "m0", "m1", "m2", map[string]any{"k": "m3"})
-	got := c.consume(q, g, 10, 5)
+	got := c.consumeN(q, g, 4, 5)
 	if want := []string{"m0", "m1", "m2", `{"k":"m3"}`}; !slices.Equal(bodies(got), want) {
 		t.Fatalf("consumed %v, want %v", bodies(got), want)
 	}
@@ -311,8 +311,8 @@ func TestQueueTwoGroups(t *testing.T) {
 		c.send(q, m)
 	}
 	for _, g := range ids {
-		first := c.consume(q, g, 3, 5)
-		second := c.consume(q, g, 10, 5)
+		first := c.consumeN(q, g, 3, 5)
+		second := c.consumeN(q, g, 3, 5)
 		got := append(bodies(first), bodies(second)...)
 		if !slices.Equal(got, want) {
 			t.Errorf("group %s: the two consumers got %v and %v, want %v between them once each", g, bodies(first), bodies(second), want)
@@ -390,5 +390,30 @@ func TestQueueRestart(t *testing.T) {
 	backlogs, err := s2.Backlogs(t.Context())
 	if err != nil || len(backlogs) != 1 || backlogs[0].GroupName != "keeper" || backlogs[0].QueueName != "durable" || backlogs[0].AckPending != 1 {
 		t.Errorf("Backlogs = %+v, %v", backlogs, err)
+	}
+}
+
+// TestQueueAckWait: a consumer asking for a longer ack_wait keeps its
+// messages past the group's ack wait, and its ack still counts.
+func TestQueueAckWait(t *testing.T) {
+	hs, _ := startServer(t, openBroker(t, t.TempDir()), func(c *Config) { c.AckWait = time.Second })
+	c := newClient(t, hs)
+	q := c.createQueue("slow")
+	g := c.createGroups(q, "patient")[0]
+	c.send(q, "long", "short")
+	var long []Consumed
+	c.ok(200, &long, "GET", c.base()+"/"+q+"/groups/"+g+"/messages", map[string]string{"max_msgs": "1", "ack_wait": "15"}, nil)
+	short := c.consume(q, g, 1, 5)
+	if !slices.Equal(bodies(long), []string{"long"}) || !slices.Equal(bodies(short), []string{"short"}) {
+		t.Fatalf("consumed %v and %v", bodies(long), bodies(short))
+	}
+	// Past the group's 1 s, only the message consumed without ack_wait comes back.
+	if again := c.consume(q, g, 10, 4); !slices.Equal(bodies(again), []string{"short"}) {
+		t.Fatalf("after the group's ack wait: %v, want short alone", bodies(again))
+	} else if res := c.ack(q, g, "success", append(long, again...)...); res != (AckResult{Success: 2}) {
+		t.Errorf("ack: %+v", res)
+	}
+	if none := c.consume(q, g, 10, 2); len(none) != 0 {
+		t.Errorf("after acking both: %v", bodies(none))
 	}
 }

@@ -42,20 +42,30 @@ func main() {
 
 	for _, g := range made.Groups {
 		path := base + "/" + queue.ID + "/groups/" + g.ID
-		var got []struct {
-			Message struct{ Body json.RawMessage }
-			Handler string
+		acked := 0
+		for acked < len(msgs) {
+			var got []struct {
+				Message struct{ Body json.RawMessage }
+				Handler string
+			}
+			// A long poll: up to 10 messages, waiting at most 3 s for the first.
+			call(endpoint, "GET", path+"/messages", map[string]string{"max_msgs": "10", "time_wait": "3"}, nil, 200, &got)
+			if len(got) == 0 {
+				fail(fmt.Errorf("group %s: %d of %d messages came", g.Name, acked, len(msgs)))
+			}
+			acks := make([]map[string]string, len(got))
+			for i, m := range got {
+				fmt.Printf("%s got %s\n", g.Name, m.Message.Body)
+				acks[i] = map[string]string{"handler": m.Handler, "status": "success"}
+			}
+			var res struct{ Success, Fail int }
+			call(endpoint, "POST", path+"/ack", nil, map[string]any{"message": acks}, 200, &res)
+			if res.Fail > 0 {
+				fail(fmt.Errorf("group %s: %d acknowledgements failed", g.Name, res.Fail))
+			}
+			acked += res.Success
 		}
-		// A long poll: up to 10 messages, waiting at most 3 s for the first.
-		call(endpoint, "GET", path+"/messages", map[string]string{"max_msgs": "10", "time_wait": "3"}, nil, 200, &got)
-		acks := make([]map[string]string, len(got))
-		for i, m := range got {
-			fmt.Printf("%s got %s\n", g.Name, m.Message.Body)
-			acks[i] = map[string]string{"handler": m.Handler, "status": "success"}
-		}
-		var res struct{ Success, Fail int }
-		call(endpoint, "POST", path+"/ack", nil, map[string]any{"message": acks}, 200, &res)
-		fmt.Printf("group %s consumed and acknowledged %d messages (%d failed)\n", g.Name, res.Success, res.Fail)
+		fmt.Printf("group %s consumed and acknowledged %d messages\n", g.Name, acked)
 	}
 }
 
