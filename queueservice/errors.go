@@ -28,6 +28,7 @@ var (
 	errTooManyInBatch = errKind{http.StatusBadRequest, "DMS.00400003"}
 	errGroupExists    = errKind{http.StatusBadRequest, "10240018"} // consumer group already exists (vendor page)
 	errGroupQuota     = errKind{http.StatusBadRequest, "10240019"} // consumer groups over the upper limit (vendor page)
+	errKafkaDelay     = errKind{http.StatusBadRequest, "10540010"} // delay_time on a Kafka queue (the SDK's model comment)
 	errQueueExists    = errKind{http.StatusBadRequest, "DMS.00400004"}
 	errQueueQuota     = errKind{http.StatusBadRequest, "DMS.00400005"}
 	errTooLarge       = errKind{http.StatusBadRequest, "DMS.00400006"}

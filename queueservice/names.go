@@ -2,12 +2,13 @@ package queueservice
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
-// Bounds of the names and ids the API takes (the vendor's pages: queue
-// names 1–64, starting with a letter; group names 1–32; descriptions up to
-// 160 characters). Ids of projects, queues and groups become parts of
+// Bounds of the names and ids the API takes (the vendor's pages and SDK
+// model comments: queue names 1–64; group names 1–32; descriptions up to
+// 160 characters without angle brackets). Ids of projects, queues and groups become parts of
 // state keys and engine names: letters, digits, '-' and '_' only.
 const (
 	maxQueueName   = 64
@@ -59,12 +60,8 @@ func checkGroupID(id string) error {
 }
 
 func checkQueueName(name string) error {
-	reason := badName(name, maxQueueName)
-	if reason == "" && !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z') {
-		reason = "does not start with a letter"
-	}
-	if reason != "" {
-		return errorf(errInvalidParam, "queue name %s %s (1–%d letters, digits, '-' and '_', starting with a letter)", quote(name), reason, maxQueueName)
+	if reason := badName(name, maxQueueName); reason != "" {
+		return errorf(errInvalidParam, "queue name %s %s (1–%d letters, digits, '-' and '_')", quote(name), reason, maxQueueName)
 	}
 	return nil
 }
@@ -77,8 +74,8 @@ func checkGroupName(name string) error {
 }
 
 func checkDescription(d string) error {
-	if n := utf8.RuneCountInString(d); n > maxDescription || !utf8.ValidString(d) {
-		return errorf(errInvalidParam, "description is longer than %d characters or not UTF-8", maxDescription)
+	if n := utf8.RuneCountInString(d); n > maxDescription || !utf8.ValidString(d) || strings.ContainsAny(d, "<>") {
+		return errorf(errInvalidParam, "description is longer than %d characters, not UTF-8, or holds '<' or '>'", maxDescription)
 	}
 	return nil
 }

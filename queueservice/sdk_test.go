@@ -105,7 +105,7 @@ type (
 		State     *int32  `json:"state,omitempty"`
 		Id        *string `json:"id,omitempty"`
 		Error     *string `json:"error,omitempty"`
-		ErrorCode *string `json:"error_code,omitempty"`
+		ErrorCode *int32  `json:"error_code,omitempty"` // a number in the model
 	}
 	sendMessagesResponse struct {
 		Messages       *[]sendMessagesRespMessages `json:"messages,omitempty"`

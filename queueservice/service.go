@@ -3,8 +3,8 @@ package queueservice
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"time"
 
@@ -199,7 +199,7 @@ func (s *Server) render(ctx context.Context, project string, rec queueRecord) (Q
 	if err != nil && !errors.Is(err, broker.ErrQueueStreamNotFound) { // absent: being deleted
 		return Queue{}, err
 	}
-	q.ProducedMessages = st.Last
+	q.ProducedMessages = int32Max(st.Last)
 	return q, nil
 }
 
@@ -387,8 +387,11 @@ func groupOf(g groupRecord, st broker.QueueReaderStats) Group {
 	if st.Last > avail {
 		consumed = st.Last - avail
 	}
-	return Group{ID: g.ID, Name: g.Name, ProducedMessages: st.Last, ConsumedMessages: consumed, AvailableMessages: avail}
+	return Group{ID: g.ID, Name: g.Name, ProducedMessages: int32Max(st.Last), ConsumedMessages: int32Max(consumed), AvailableMessages: int32Max(avail)}
 }
+
+// int32Max caps a counter where the SDK's models read an int32.
+func int32Max(n uint64) uint64 { return min(n, math.MaxInt32) }
 
 // DeleteGroup removes a consumer group and its position.
 func (s *Server) DeleteGroup(ctx context.Context, project, queue, group string) error {
@@ -413,117 +416,6 @@ func (s *Server) groupRecord(ctx context.Context, project, queue, group string) 
 		return groupRecord{}, err
 	}
 	return s.meta.group(ctx, project, queue, group)
-}
-
-// Message is one message as produced and consumed.
-type Message struct {
-	Body       json.RawMessage `json:"body"`
-	Attributes json.RawMessage `json:"attributes,omitempty"`
-	Tags       []string        `json:"tags,omitempty"`
-}
-
-// SendResult is one message's outcome in SendMessages' answer.
-type SendResult struct {
-	State     int    `json:"state"` // 0 stored, 1 not
-	ID        string `json:"id,omitempty"`
-	Error     string `json:"error,omitempty"`
-	ErrorCode string `json:"error_code,omitempty"`
-}
-
-// Send stores messages in the queue, in order: at most ten, of at most
-// 512 KB together, each with a body. Each is stored once the engine
-// acknowledges it; one that fails is reported with state 1.
-func (s *Server) Send(ctx context.Context, project, queue string, msgs []Message) ([]SendResult, error) {
-	if _, err := s.queueRecord(ctx, project, queue); err != nil {
-		return nil, err
-	}
-	if len(msgs) == 0 || len(msgs) > maxSendMessages {
-		return nil, errorf(errInvalidBody, "%d messages; send 1 to %d at a time", len(msgs), maxSendMessages)
-	}
-	raws := make([][]byte, len(msgs))
-	size := 0
-	for i, m := range msgs {
-		if len(m.Body) == 0 || string(m.Body) == "null" {
-			return nil, errorf(errInvalidBody, "message %d has no body", i)
-		}
-		if len(m.Attributes) > 0 && string(m.Attributes) != "null" && m.Attributes[0] != '{' {
-			return nil, errorf(errInvalidBody, "message %d: attributes are not a JSON object", i)
-		}
-		raw, err := json.Marshal(m)
-		if err != nil {
-			return nil, errorf(errInvalidBody, "message %d: %v", i, err)
-		}
-		raws[i] = raw
-		size += len(m.Body) + len(m.Attributes)
-	}
-	if size > maxSendBytes {
-		return nil, errorf(errTooLarge, "the messages hold %d bytes together; at most %d may be sent at a time", size, maxSendBytes)
-	}
-	out := make([]SendResult, len(msgs))
-	for i, raw := range raws {
-		if _, err := s.b.AppendQueue(ctx, queue, raw); err != nil {
-			if i == 0 {
-				return nil, err // nothing stored: the request failed as a whole
-			}
-			e := toError(err)
-			out[i] = SendResult{State: 1, Error: e.Message, ErrorCode: e.Code}
-			continue
-		}
-		out[i] = SendResult{State: 0, ID: newUUID()}
-	}
-	return out, nil
-}
-
-// Consumed is one message handed to a consumer, with the handler that
-// acknowledges it.
-type Consumed struct {
-	Message Message `json:"message"`
-	Handler string  `json:"handler"`
-}
-
-// ConsumeOptions are ConsumeMessages' parameters.
-type ConsumeOptions struct {
-	MaxMsgs  int           // 1–10
-	TimeWait time.Duration // how long to wait for a first message, 1–60 s
-	AckWait  time.Duration // how long the consumer has to acknowledge; 0: the group's (Config.AckWait)
-}
-
-// Consume hands up to opts.MaxMsgs messages of the queue to one consumer
-// of group: at once what is waiting, or else the first to arrive within
-// opts.TimeWait; none is an empty list. A message not acknowledged within
-// opts.AckWait (else the group's) goes to a consumer again.
-func (s *Server) Consume(ctx context.Context, project, queue, group string, opts ConsumeOptions) ([]Consumed, error) {
-	if _, err := s.groupRecord(ctx, project, queue, group); err != nil {
-		return nil, err
-	}
-	r := broker.QueueReader{Queue: queue, Group: group}
-	got, err := s.b.ReadQueue(ctx, r, opts.MaxMsgs, opts.TimeWait)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Consumed, 0, len(got))
-	for _, d := range got {
-		if opts.AckWait > 0 && opts.AckWait != s.cfg.AckWait {
-			// Before the handler is out, so that no ack can come first.
-			if err := s.b.ExtendQueue(ctx, r, d.Token, opts.AckWait); err != nil {
-				s.cfg.Logger.Warn().Err(err).Str("queue", queue).Str("group", group).Msg("ack_wait not applied: the group's ack wait holds")
-			}
-		}
-		var m Message
-		if err := json.Unmarshal(d.Data, &m); err != nil {
-			m = Message{Body: mustJSON(string(d.Data))} // not stored by Send: its bytes as a string
-		}
-		out = append(out, Consumed{Message: m, Handler: base64.RawURLEncoding.EncodeToString([]byte(d.Token))})
-	}
-	return out, nil
-}
-
-func mustJSON(v any) json.RawMessage {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return json.RawMessage(`null`)
-	}
-	return raw
 }
 
 // Ack is one acknowledgement: a handler and success or fail.
@@ -561,9 +453,9 @@ func (s *Server) Acknowledge(ctx context.Context, project, queue, group string, 
 	r := broker.QueueReader{Queue: queue, Group: group}
 	var res AckResult
 	for i, a := range acks {
-		token, err := base64.RawURLEncoding.DecodeString(a.Handler)
+		token, err := decodeHandler(a.Handler)
 		if err == nil {
-			err = s.b.SettleQueue(ctx, r, string(token), a.Status == "success")
+			err = s.b.SettleQueue(ctx, r, token, a.Status == "success")
 		}
 		if err != nil {
 			if e := toError(err); e.Status >= 500 {
@@ -616,4 +508,16 @@ func (s *Server) Backlogs(ctx context.Context) ([]Backlog, error) {
 			Pending: st.Pending, AckPending: uint64(st.AckPending)})
 	}
 	return out, nil
+}
+
+// A handler is the delivery's engine reply subject, base64url: opaque to
+// the client, and enough for any node to settle it.
+func encodeHandler(token string) string { return base64.RawURLEncoding.EncodeToString([]byte(token)) }
+
+func decodeHandler(h string) (string, error) {
+	if len(h) > 1024 {
+		return "", errors.New("handler too long")
+	}
+	token, err := base64.RawURLEncoding.DecodeString(h)
+	return string(token), err
 }

@@ -104,7 +104,8 @@ func TestQueueValidation(t *testing.T) {
 		code               string
 	}{
 		{"queue name empty", "POST", base, nil, map[string]any{"name": ""}, 400, errInvalidParam.code},
-		{"queue name starts with a digit", "POST", base, nil, map[string]any{"name": "1q"}, 400, errInvalidParam.code},
+		{"queue name too long", "POST", base, nil, map[string]any{"name": strings.Repeat("q", 65)}, 400, errInvalidParam.code},
+		{"description with brackets", "POST", base, nil, map[string]any{"name": "d", "description": "<b>"}, 400, errInvalidParam.code},
 		{"queue name with a dot", "POST", base, nil, map[string]any{"name": "a.b"}, 400, errInvalidParam.code},
 		{"queue name taken", "POST", base, nil, map[string]any{"name": "valid"}, 400, errQueueExists.code},
 		{"queue mode unknown", "POST", base, nil, map[string]any{"name": "m", "queue_mode": "LIFO"}, 400, errInvalidParam.code},
@@ -128,6 +129,10 @@ func TestQueueValidation(t *testing.T) {
 		{"tag_type xor", "GET", base + "/" + q + "/groups/" + g + "/messages", map[string]string{"tag_type": "xor"}, nil, 400, errInvalidParam.code},
 		{"no messages", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": []any{}}, 400, errInvalidBody.code},
 		{"eleven messages", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": slices.Repeat([]any{map[string]any{"body": 1}}, 11)}, 400, errInvalidBody.code},
+		{"four tags", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": []any{map[string]any{"body": 1, "tags": []string{"a", "b", "c", "d"}}}}, 400, errInvalidBody.code},
+		{"a bad tag", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": []any{map[string]any{"body": 1, "tags": []string{"a b"}}}}, 400, errInvalidBody.code},
+		{"negative delay", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": []any{map[string]any{"body": 1, "delay_time": -1}}}, 400, errInvalidBody.code},
+		{"delay over 7 days", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": []any{map[string]any{"body": 1, "delay_time": 604800001}}}, 400, errInvalidBody.code},
 		{"message without a body", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": []any{map[string]any{"attributes": map[string]string{}}}}, 400, errInvalidBody.code},
 		{"messages over 512 KB", "POST", base + "/" + q + "/messages", nil, map[string]any{"messages": slices.Repeat([]any{map[string]any{"body": strings.Repeat("x", 60<<10)}}, 10)}, 400, errTooLarge.code},
 		{"send to an unknown queue", "POST", base + "/nope/messages", nil, map[string]any{"messages": []any{map[string]any{"body": 1}}}, 404, errQueueNotFound.code},
@@ -415,5 +420,38 @@ func TestQueueAckWait(t *testing.T) {
 	}
 	if none := c.consume(q, g, 10, 2); len(none) != 0 {
 		t.Errorf("after acking both: %v", bodies(none))
+	}
+}
+
+// TestQueueDelay: a delayed message reaches no consumer before its time,
+// then does; Kafka queues refuse delays.
+func TestQueueDelay(t *testing.T) {
+	hs, _ := startServer(t, openBroker(t, t.TempDir()))
+	c := newClient(t, hs)
+	q := c.createQueue("later")
+	g := c.createGroups(q, "g")[0]
+	var out struct{ Messages []SendResult }
+	c.ok(201, &out, "POST", c.base()+"/"+q+"/messages", nil, map[string]any{"messages": []any{
+		map[string]any{"body": "delayed", "delay_time": 2500.7, "tags": []string{"t1"}}, map[string]any{"body": "now"}}})
+	start := time.Now()
+	first := c.consumeN(q, g, 1, 5)
+	if !slices.Equal(bodies(first), []string{"now"}) {
+		t.Fatalf("first consume: %v, want now alone", bodies(first))
+	}
+	later := c.consumeN(q, g, 1, 10)
+	if !slices.Equal(bodies(later), []string{"delayed"}) || !slices.Equal(later[0].Message.Tags, []string{"t1"}) {
+		t.Fatalf("then: %+v, want delayed with tag t1", later)
+	}
+	if waited := time.Since(start); waited < 2*time.Second {
+		t.Errorf("the delayed message came after %v, before its 2.5 s", waited)
+	}
+	if res := c.ack(q, g, "success", append(first, later...)...); res != (AckResult{Success: 2}) {
+		t.Errorf("ack: %+v", res)
+	}
+	var kq struct{ ID string }
+	c.ok(201, &kq, "POST", c.base(), nil, map[string]any{"name": "kafka-like", "queue_mode": "KAFKA_HA", "retention_hours": 1})
+	a := c.do("POST", c.base()+"/"+kq.ID+"/messages", nil, map[string]any{"messages": []any{map[string]any{"body": 1, "delay_time": 1000}}})
+	if a.status != 400 || a.err.Code != errKafkaDelay.code {
+		t.Errorf("a delay on a Kafka queue: %d %s", a.status, a.body)
 	}
 }
