@@ -73,8 +73,8 @@ type answer struct {
 	err    Error
 }
 
-// do sends method path?query with body (JSON, nil for none), signed.
-func (c *client) do(method, path string, query map[string]string, body any) answer {
+// request is method path?query with body (JSON, nil for none), signed.
+func (c *client) request(method, path string, query map[string]string, body any) *http.Request {
 	c.t.Helper()
 	b := hwrequest.NewHttpRequestBuilder().WithEndpoint(c.endpoint).WithPath(path).WithMethod(method).
 		AddHeaderParam("Content-Type", "application/json;charset=UTF-8").
@@ -101,6 +101,18 @@ func (c *client) do(method, path string, query map[string]string, body any) answ
 	for k, v := range headers {
 		hr.Header.Set(k, v)
 	}
+	return hr
+}
+
+// do sends method path?query with body (JSON, nil for none), signed.
+func (c *client) do(method, path string, query map[string]string, body any) answer {
+	c.t.Helper()
+	return c.roundTrip(c.request(method, path, query, body))
+}
+
+// roundTrip sends hr and reads the answer.
+func (c *client) roundTrip(hr *http.Request) answer {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	resp, err := http.DefaultClient.Do(hr.WithContext(ctx))
@@ -115,10 +127,10 @@ func (c *client) do(method, path string, query map[string]string, body any) answ
 	a := answer{status: resp.StatusCode, body: raw}
 	if resp.StatusCode >= 400 {
 		if err := json.Unmarshal(raw, &a.err); err != nil {
-			c.t.Fatalf("%s %s: %d with a body that is not an error: %s", method, path, resp.StatusCode, raw)
+			c.t.Fatalf("%s %s: %d with a body that is not an error: %s", hr.Method, hr.URL.Path, resp.StatusCode, raw)
 		}
 		if resp.Header.Get("X-Request-Id") == "" {
-			c.t.Errorf("%s %s: no X-Request-Id", method, path)
+			c.t.Errorf("%s %s: no X-Request-Id", hr.Method, hr.URL.Path)
 		}
 	}
 	return a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,6 +80,33 @@ func TestQueueSignature(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned: %d, want 401", resp.StatusCode)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*http.Request)
+	}{
+		{"body changed", func(r *http.Request) {
+			body := `{"name":"other-queue"}`
+			r.Body, r.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+		}},
+		{"path changed", func(r *http.Request) { r.URL.Path = "/v1.0/another-project/queues" }},
+		{"query added", func(r *http.Request) { r.URL.RawQuery = "include_deadletter=true" }},
+		{"signed header changed", func(r *http.Request) { r.Header.Set("X-Project-Id", "another-project") }},
+		{"date not signed", func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-sdk-date", "", 1))
+		}},
+		{"other algorithm", func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "SDK-HMAC-SHA256", "SDK-HMAC-SM3", 1))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, hs)
+			r := c.request("POST", c.base(), nil, map[string]any{"name": "tampered"})
+			tc.change(r)
+			if a := c.roundTrip(r); a.status != http.StatusUnauthorized || a.err.Code != errUnauthorized.code {
+				t.Errorf("%d %s, want 401 %s", a.status, a.body, errUnauthorized.code)
+			}
+		})
 	}
 	var qs struct{ Queues []Queue }
 	c.ok(200, &qs, "GET", c.base(), nil, nil)
