@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +53,23 @@ func FuzzVerify(f *testing.F) {
 		}
 		_, _ = route(r)
 		_ = IsQueueService(path)
+	})
+}
+
+// FuzzPage: any page_size and current_page the parameter check lets
+// through (positive numbers) select a slice of the groups, never a panic.
+func FuzzPage(f *testing.F) {
+	f.Add(4, 2, 6)
+	f.Add(1<<62, 3, 6)
+	f.Add(int(^uint(0)>>1), int(^uint(0)>>1), 1)
+	f.Fuzz(func(t *testing.T, size, current, n int) {
+		if size < 1 || current < 1 || n < 0 || n > 1000 {
+			return
+		}
+		gs := make([]Group, n)
+		got := page(gs, strconv.Itoa(size), strconv.Itoa(current))
+		if len(got) > size || len(got) > n {
+			t.Fatalf("page(%d groups, %d, %d) has %d", n, size, current, len(got))
+		}
 	})
 }

@@ -241,8 +241,11 @@ func page(gs []Group, size, current string) []Group {
 	if err != nil {
 		c = 1
 	}
-	from := min((c-1)*n, len(gs))
-	return gs[from:min(from+n, len(gs))]
+	if c-1 >= (len(gs)+n-1)/n { // past the last page (and no product to overflow)
+		return gs[:0]
+	}
+	from := (c - 1) * n
+	return gs[from:min(from+min(n, len(gs)), len(gs))]
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *request) error {

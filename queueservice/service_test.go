@@ -232,6 +232,17 @@ func TestQueueGroupBatches(t *testing.T) {
 	if len(paged.Groups) != 2 || paged.Total != 6 {
 		t.Errorf("page 2 of 4: %+v", paged)
 	}
+	for _, params := range []map[string]string{
+		{"page_size": "4611686018427387904", "current_page": "3"},
+		{"page_size": "9223372036854775807", "current_page": "9223372036854775807"},
+		{"page_size": "1", "current_page": "7"},
+	} {
+		var far GroupList
+		c.ok(200, &far, "GET", c.base()+"/"+q+"/groups", params, nil)
+		if len(far.Groups) != 0 {
+			t.Errorf("page %v: %+v, want none", params, far.Groups)
+		}
+	}
 	c.ok(204, nil, "DELETE", c.base()+"/"+q+"/groups/"+all[0], nil, nil)
 	if a := c.do("DELETE", c.base()+"/"+q+"/groups/"+all[0], nil, nil); a.status != 404 || a.err.Code != errGroupNotFound.code {
 		t.Errorf("deleting it again: %d %s", a.status, a.body)
