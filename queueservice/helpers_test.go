@@ -60,6 +60,7 @@ type client struct {
 	ak, secret string
 	project    string
 	date       string // X-Sdk-Date to sign with; "" for now
+	mediaType  string // Content-Type; "" for JSON
 }
 
 func newClient(t *testing.T, hs *httptest.Server) *client {
@@ -76,8 +77,12 @@ type answer struct {
 // request is method path?query with body (JSON, nil for none), signed.
 func (c *client) request(method, path string, query map[string]string, body any) *http.Request {
 	c.t.Helper()
+	mediaType := c.mediaType
+	if mediaType == "" {
+		mediaType = "application/json;charset=UTF-8"
+	}
 	b := hwrequest.NewHttpRequestBuilder().WithEndpoint(c.endpoint).WithPath(path).WithMethod(method).
-		AddHeaderParam("Content-Type", "application/json;charset=UTF-8").
+		AddHeaderParam("Content-Type", mediaType).
 		AddHeaderParam("User-Agent", "huaweicloud-usdk-go/3.0").
 		AddHeaderParam("X-Project-Id", c.project)
 	for k, v := range query {

@@ -53,6 +53,13 @@ func TestQueueSignature(t *testing.T) {
 	c.ok(200, nil, "GET", c.base(), nil, nil)
 	c.ok(201, nil, "POST", c.base(), nil, map[string]any{"name": "signed-queue"})
 	c.ok(200, nil, "GET", "/v2/"+testProject+"/queues", map[string]string{"include_deadletter": "true", "a b": "c/d é"}, nil)
+	// Another media type: the SDK signs X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD instead of the body.
+	plain := newClient(t, hs)
+	plain.mediaType = "text/plain"
+	if r := plain.request("GET", plain.base(), nil, nil); r.Header.Get(contentHeader) != "UNSIGNED-PAYLOAD" {
+		t.Fatalf("the SDK did not send %s for text/plain", contentHeader)
+	}
+	plain.ok(200, nil, "GET", plain.base(), nil, nil)
 
 	for _, tc := range []struct {
 		name string
@@ -95,6 +102,7 @@ func TestQueueSignature(t *testing.T) {
 		{"date not signed", func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-sdk-date", "", 1))
 		}},
+		{"unsigned payload added", func(r *http.Request) { r.Header.Set(contentHeader, "UNSIGNED-PAYLOAD") }},
 		{"other algorithm", func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "SDK-HMAC-SHA256", "SDK-HMAC-SM3", 1))
 		}},

@@ -103,6 +103,16 @@ func verify(r *http.Request, body []byte, ak, secret string, now time.Time) erro
 	if !slices.Contains(a.signedHeaders, strings.ToLower(dateHeader)) {
 		return fmt.Errorf("%s is not among the signed headers", dateHeader)
 	}
+	if h := r.Header.Get(contentHeader); h != "" {
+		// The SDK sends it (UNSIGNED-PAYLOAD) for bodies other than JSON, and
+		// signs it; unsigned, it would let the body be changed on the way.
+		if !slices.Contains(a.signedHeaders, strings.ToLower(contentHeader)) {
+			return fmt.Errorf("%s is not among the signed headers", contentHeader)
+		}
+		if h != "UNSIGNED-PAYLOAD" && h != hexSHA256(body) {
+			return fmt.Errorf("%s does not match the body", contentHeader)
+		}
+	}
 	date := r.Header.Get(dateHeader)
 	t, err := time.Parse(dateFormat, date)
 	if err != nil {
