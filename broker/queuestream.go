@@ -217,28 +217,28 @@ func (b *Broker) ReadQueue(ctx context.Context, q QueueReader, max int, wait tim
 	if max < 1 {
 		return nil, nil
 	}
-	out, err := waiting(c, nil, max)
+	out, err := queueWaiting(c, nil, max)
 	if err != nil || len(out) > 0 || wait <= 0 {
 		return out, b.unavailable(err)
 	}
 	// Nothing waiting: one pull request for a single message, held by the
 	// engine for wait at most, then whatever has come behind it. Asking
 	// for max at once would hold the answer until max arrived.
-	first, err := collect(c.Fetch(1, jetstream.FetchMaxWait(wait)))
+	first, err := collectQueue(c.Fetch(1, jetstream.FetchMaxWait(wait)))
 	if err != nil || len(first) == 0 {
 		return first, b.unavailable(err)
 	}
-	out, err = waiting(c, first, max)
+	out, err = queueWaiting(c, first, max)
 	return out, b.unavailable(err)
 }
 
-// waiting adds to out what is waiting for the reader, up to max in all.
+// queueWaiting adds to out what is waiting for the reader, up to max in all.
 // A no-wait pull answers what the consumer knows of when it is asked: a
 // message stored a moment before may not be counted yet, so it asks again
 // while answers come (each asks for no more than is missing).
-func waiting(c jetstream.Consumer, out []QueueDelivery, max int) ([]QueueDelivery, error) {
+func queueWaiting(c jetstream.Consumer, out []QueueDelivery, max int) ([]QueueDelivery, error) {
 	for len(out) < max {
-		more, err := collect(c.FetchNoWait(max - len(out)))
+		more, err := collectQueue(c.FetchNoWait(max - len(out)))
 		if err != nil {
 			if len(out) > 0 {
 				return out, nil // those are the reader's now
@@ -253,9 +253,9 @@ func waiting(c jetstream.Consumer, out []QueueDelivery, max int) ([]QueueDeliver
 	return out, nil
 }
 
-// collect drains a fetch into deliveries. A fetch that fails after some
+// collectQueue drains a fetch into deliveries. A fetch that fails after some
 // messages came keeps them (they are the reader's now) and drops the error.
-func collect(batch jetstream.MessageBatch, err error) ([]QueueDelivery, error) {
+func collectQueue(batch jetstream.MessageBatch, err error) ([]QueueDelivery, error) {
 	if err != nil {
 		return nil, err
 	}
