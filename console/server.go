@@ -68,6 +68,10 @@ type Config struct {
 	// calls are signed, so neither RequireAuth nor HostCheck applies. Nil
 	// leaves them to the routes.
 	LogService http.Handler
+	// QueueService answers the queue service's API (see
+	// isQueueService); its calls are signed, so RequireAuth does not
+	// apply. Nil leaves them to the routes.
+	QueueService http.Handler
 	// Downlink answers GET /api/v1/products/{pk}/devices/{dn}/downlink;
 	// nil answers an empty list.
 	Downlink DownlinkSource
@@ -184,6 +188,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.LogService != nil && isLogService(r, s.cfg.ExtraHosts) {
 		s.cfg.LogService.ServeHTTP(w, r)
+		return
+	}
+	if s.cfg.QueueService != nil && isQueueService(r) {
+		s.cfg.QueueService.ServeHTTP(w, r)
 		return
 	}
 	if s.cfg.RPC != nil && isRPC(r) {

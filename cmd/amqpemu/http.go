@@ -31,6 +31,10 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	for name, ln := range lns {
 		addrs[name] = ln.Addr().String()
 	}
+	queues, err := newQueueService(f, b, m, log)
+	if err != nil {
+		return nil, err
+	}
 	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
 	rpc.Register(iot.Version, iot.Product(b, pub))
 	api := console.New(console.Config{
@@ -53,6 +57,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		ExtraHosts:          splitList(f.tlsHosts),
 		RPC:                 rpc,
 		LogService:          logs,
+		QueueService:        queues,
 		Logs:                logs,
 		Downlink:            downlinks,
 		Sender:              pub,
