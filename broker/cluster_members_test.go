@@ -256,3 +256,37 @@ func TestClusterSpreadOverMembers(t *testing.T) {
 		}
 	}
 }
+
+// A node whose last member left takes nothing more: what its requests
+// still asked for goes to the members on the other node at once, not
+// after the ack timeout.
+func TestClusterLastMemberLeavesNothingStranded(t *testing.T) {
+	bs := clusterPair(t, nil) // ack timeout 30 s
+	ma, _, err := joinAs(t, bs[0], DefaultGroupID, "leaves", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { // its requests are out
+		g := bs[0].live(consumerName(DefaultGroupID))
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.live) > 0
+	})
+	ma.Leave()
+	mb, inb, err := joinAs(t, bs[1], DefaultGroupID, "stays", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := publish(t, bs[0], "pkL", 20)
+	got := map[string]bool{}
+	deadline := time.After(5 * time.Second)
+	for len(got) < len(ids) {
+		select {
+		case d := <-inb:
+			got[d.Message.MessageID] = true
+			mb.Settle(d.Token, Ack)
+		case <-deadline:
+			t.Fatalf("%d of %d reached the member on the other node within 5s", len(got), len(ids))
+		}
+	}
+}

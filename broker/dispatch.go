@@ -213,12 +213,20 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 		return
 	}
 	shares, n := g.share(msgs)
-	g.pending = append(g.pending, msgs[n:]...)
+	var orphans []fetched
+	if len(g.members) == 0 && g.b.shared() {
+		// Members on other nodes may be waiting: hand it back now
+		// rather than keep it for a member that may never come here.
+		orphans = msgs[n:]
+	} else {
+		g.pending = append(g.pending, msgs[n:]...)
+	}
 	// A request is used up: ask for more if the credit allows, rather
 	// than when the next credit or the request's expiry wakes the loop.
 	more := g.outstanding == 0 && g.credit > len(g.pending)
 	g.mu.Unlock()
 	g.deliverShares(shares)
+	g.giveBack(orphans...)
 	if more {
 		g.poke()
 	}
@@ -467,6 +475,13 @@ func (m *Member) Leave() {
 	var orphans []fetched
 	if len(g.members) == 0 {
 		orphans, g.pending = g.pending, nil
+		// What is still asked for would come to no member: on a shared
+		// engine, withdraw the requests so that JetStream gives it to
+		// the other nodes' (alone, a member joining takes it).
+		if g.b.shared() {
+			g.dropRequests()
+			g.outstanding = 0
+		}
 	}
 	g.mu.Unlock()
 	for _, f := range back {
