@@ -23,7 +23,7 @@ OUT=${OUT:-/tmp/amqpemu-cluster-bench-$(date +%Y%m%d-%H%M%S).txt}
 WORK=$(mktemp -d)
 BIN=$WORK/bin
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 mkdir -p "$BIN"
 go build -o "$BIN/amqpemu" ./cmd/amqpemu
@@ -72,14 +72,15 @@ print("sent %d received %d in %.2fs, receive rate %.0f msgs/s; p50 %s p90 %s p99
 # it with 4 receivers on each URL at once.
 drain() {
 	bench --url "$1" --address /pk1/dev1/user/update --receivers 0 --count "$N" --inflight 256 >/dev/null
-	local start end
-	start=$(date +%s.%N)
 	bench --url "$1" --receive-address DEFAULT_GROUP --senders 0 --receivers 4 --count $((N / 2)) --idle 3s >"$WORK/d1.json" &
 	local p1=$!
 	bench --url "$2" --receive-address DEFAULT_GROUP --senders 0 --receivers 4 --count $((N / 2)) --idle 3s >"$WORK/d2.json"
 	wait $p1
-	end=$(date +%s.%N)
-	log "  drain of $N by 8 receivers: $(python3 -c "print('%.0f msgs/s (%.2fs)' % ($N/($end-$start), $end-$start))")"
+	# Timed by the slower side's receivers (from their start to their last
+	# message: the idle wait after it is left out).
+	log "  drain of $N by 8 receivers: $(python3 -c 'import json,sys
+t=max(json.load(open(f))["elapsedSeconds"] for f in sys.argv[2:])
+print("%.0f msgs/s (%.2fs)" % (int(sys.argv[1])/t, t))' "$N" "$WORK/d1.json" "$WORK/d2.json")"
 	log "    node 1's receivers: $(summary <"$WORK/d1.json")"
 	log "    node 2's receivers: $(summary <"$WORK/d2.json")"
 }
@@ -137,7 +138,7 @@ for a in j.get("account_details",[]):
 		wait $rp || true
 		log "  sender: $(summary <"$WORK/rec-send.json" 2>/dev/null || cat "$WORK/rec-send.err")"
 		log "  receiver progress (every 250 ms):"
-		tr '\r' '\n' <"$WORK/rec-progress.txt" | grep -v '^$' | sed 's/^/    /' | tee -a "$OUT" >/dev/null
+		tr '\r' '\n' <"$WORK/rec-progress.txt" | grep -v '^$' | sed 's/^/    /' | tee -a "$OUT"
 	fi
 	kill "${PIDS[@]}" 2>/dev/null || true
 	wait 2>/dev/null || true

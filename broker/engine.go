@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -19,16 +20,20 @@ import (
 // -ERR, or an external cluster went away beyond the client's reconnects)
 // is never reused: supervise dials a new engine and swaps it in whole.
 type engine struct {
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	stream   jetstream.Stream
-	groups   jetstream.KeyValue
-	subs     jetstream.KeyValue
-	members  jetstream.KeyValue // member slots and nodes; nil unless the engine is shared (slots.go)
-	closed   chan struct{}      // closed by the connection's ClosedHandler
-	idBase   uint64             // of the stream's message ids (messageIDOf)
-	replicas int                // of the stream and buckets, for state buckets made later
-	creator  string             // tags the KV buckets this engine creates (ensureKV)
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	groups  jetstream.KeyValue
+	subs    jetstream.KeyValue
+	members jetstream.KeyValue // member slots and nodes; nil unless the engine is shared (slots.go)
+	closed  chan struct{}      // closed by the connection's ClosedHandler
+	// dropped is closed when the connection drops (nats.go then
+	// reconnects, to another server of a cluster) and replaced by a new
+	// one: acknowledgements due on the dropped connection never come.
+	dropped  atomic.Pointer[chan struct{}]
+	idBase   uint64 // of the stream's message ids (messageIDOf)
+	replicas int    // of the stream and buckets, for state buckets made later
+	creator  string // tags the KV buckets this engine creates (ensureKV)
 
 	stateMu sync.Mutex                    // guards state
 	state   map[string]jetstream.KeyValue // StateBucket handles by bucket name, made on first use
@@ -64,8 +69,14 @@ func (b *Broker) unavailable(err error) error {
 // dial connects to the engine and makes sure the stream and buckets exist.
 func (b *Broker) dial(ctx context.Context) (*engine, error) {
 	e := &engine{closed: make(chan struct{}), creator: strconv.FormatUint(newIDBase(), 36)}
+	first := make(chan struct{})
+	e.dropped.Store(&first)
 	opts := []nats.Option{nats.Name("amqpemu"), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		nats.ClosedHandler(func(*nats.Conn) { close(e.closed) }),
+		nats.DisconnectErrHandler(func(*nats.Conn, error) {
+			next := make(chan struct{})
+			close(*e.dropped.Swap(&next))
+		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			b.log.Warn().Err(err).Msg("engine connection error")
 		})}

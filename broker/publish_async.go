@@ -11,6 +11,7 @@ import (
 type pubWait struct {
 	f      jetstream.PubAckFuture
 	lost   <-chan struct{} // the engine connection it went out on closed
+	drop   <-chan struct{} // that connection dropped (and reconnects)
 	device bool            // a device message: counted as ingested once stored
 	done   func(error)
 }
@@ -37,7 +38,7 @@ func (b *Broker) PublishAsync(m DeviceMessage, done func(error)) error {
 
 func (b *Broker) awaitAck(e *engine, f jetstream.PubAckFuture, device bool, done func(error)) {
 	select {
-	case b.acks <- pubWait{f: f, lost: e.closed, device: device, done: done}:
+	case b.acks <- pubWait{f: f, lost: e.closed, drop: *e.dropped.Load(), device: device, done: done}:
 	case <-b.quit:
 		done(ErrClosed)
 	}
@@ -74,20 +75,28 @@ func (b *Broker) settlePublish(w pubWait) {
 	case err := <-w.f.Err():
 		w.done(fmt.Errorf("message not stored: %w", err))
 	case <-w.lost:
-		select {
-		case <-w.f.Ok(): // it arrived just before
-			if w.device {
-				b.ingested(1)
-			}
-			w.done(nil)
-			return
-		default:
-		}
-		// The acknowledgement may have been lost with the connection: the
-		// sender is told it failed and may resend (at least once: the
-		// message may have been stored).
-		w.done(fmt.Errorf("%w: connection lost before the message was acknowledged", ErrUnavailable))
+		b.lostAck(w)
+	case <-w.drop:
+		b.lostAck(w)
 	}
+}
+
+// lostAck settles a publish whose connection went before its
+// acknowledgement came.
+func (b *Broker) lostAck(w pubWait) {
+	select {
+	case <-w.f.Ok(): // it arrived just before
+		if w.device {
+			b.ingested(1)
+		}
+		w.done(nil)
+		return
+	default:
+	}
+	// The acknowledgement may have been lost with the connection: the
+	// sender is told it failed and may resend (at least once: the
+	// message may have been stored).
+	w.done(fmt.Errorf("%w: connection lost before the message was acknowledged", ErrUnavailable))
 }
 
 // ingested counts n stored device messages and tells the Observer.
