@@ -130,7 +130,7 @@ func (e *engine) attach(ctx context.Context, cfg Config, cluster bool) error {
 func (e *engine) ensureStream(ctx context.Context, cfg Config) error {
 	scfg := jetstream.StreamConfig{
 		Name:      streamName,
-		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>"},
+		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>", kafkaRoot + ".>"},
 		Retention: jetstream.LimitsPolicy,
 		Storage:   jetstream.FileStorage,
 		Discard:   jetstream.DiscardOld,
