@@ -481,19 +481,33 @@ func (b *Broker) CountFrom(ctx context.Context, topic string, from map[int32]int
 	return out, nil
 }
 
-// NotifyTopic calls back (once at most, from a NATS goroutine) when a
-// message of topic is stored; stop ends the watch.
-func (b *Broker) NotifyTopic(topic string) (arrived <-chan struct{}, stop func(), err error) {
+// NotifyTopics closes arrived when a message of one of topics is stored
+// (it is a core NATS subscription on their subjects); stop ends the watch.
+func (b *Broker) NotifyTopics(topics ...string) (arrived <-chan struct{}, stop func(), err error) {
 	if b.isClosed() {
 		return nil, nil, ErrClosed
 	}
 	ch := make(chan struct{})
 	var once sync.Once
-	sub, err := b.e().nc.Subscribe(topicFilter(topic), func(*nats.Msg) { once.Do(func() { close(ch) }) })
-	if err != nil {
-		return nil, nil, b.unavailable(err)
+	fire := func(*nats.Msg) { once.Do(func() { close(ch) }) }
+	var subs []*nats.Subscription
+	stop = func() {
+		for _, s := range subs {
+			_ = s.Unsubscribe()
+		}
 	}
-	return ch, func() { _ = sub.Unsubscribe() }, nil
+	for _, t := range topics {
+		if err := CheckKafkaName("topic", t); err != nil {
+			continue
+		}
+		sub, err := b.e().nc.Subscribe(topicFilter(t), fire)
+		if err != nil {
+			stop()
+			return nil, nil, b.unavailable(err)
+		}
+		subs = append(subs, sub)
+	}
+	return ch, stop, nil
 }
 
 // scanKey is a read position Read stepped over without finding a record.
