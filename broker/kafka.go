@@ -349,7 +349,9 @@ type ReadRequest struct {
 // ReadResult is what Read found.
 type ReadResult struct {
 	Records []KafkaRecord
-	Bounds  PartitionBounds
+	// Bounds are the partition's: End is the global one unless the read
+	// reached the end of the topic (see Read).
+	Bounds PartitionBounds
 }
 
 // Read answers the records of a partition at or after an offset, in order.
@@ -380,11 +382,12 @@ func (b *Broker) Read(ctx context.Context, r ReadRequest) (ReadResult, error) {
 		seq = skip
 	}
 	filter := topicFilter(r.Topic)
-	size, scanned := 0, 0
+	size, scanned, atEnd := 0, 0, false
 	stream := b.e().stream
 	for len(res.Records) < r.MaxRecords && (r.MaxBytes <= 0 || size < r.MaxBytes || len(res.Records) == 0) && scanned < maxScan {
 		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			atEnd = true
 			break
 		}
 		if err != nil {
@@ -401,6 +404,17 @@ func (b *Broker) Read(ctx context.Context, r ReadRequest) (ReadResult, error) {
 	}
 	if len(res.Records) == 0 && seq > key.seq {
 		b.skips().put(key, seq) // the next read at key.seq starts here
+	}
+	if atEnd {
+		// Nothing more in this partition: its high watermark is just past
+		// its last record (or the offset read from, if there was none), so
+		// that a consumer that read it all is at the end (librdkafka's
+		// end-of-partition, lag 0) although other partitions' messages
+		// have later sequences.
+		res.Bounds.End = int64(max(key.seq, uint64(bd.Start)))
+		if n := len(res.Records); n > 0 {
+			res.Bounds.End = res.Records[n-1].Offset + 1
+		}
 	}
 	return res, nil
 }

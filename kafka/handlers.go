@@ -310,6 +310,7 @@ func (c *conn) fetchOnce(ctx context.Context, r *kmsg.FetchRequest) (*kmsg.Fetch
 			sp := kmsg.NewFetchResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.PreferredReadReplica = -1
+			sp.RecordBatches = []byte{} // not null: librdkafka refuses a null record set
 			maxBytes := int(rp.PartitionMaxBytes)
 			if budget-size < maxBytes {
 				maxBytes = max(budget-size, 1)
@@ -322,7 +323,7 @@ func (c *conn) fetchOnce(ctx context.Context, r *kmsg.FetchRequest) (*kmsg.Fetch
 					c.log.Debug().Err(err).Str("topic", rt.Topic).Int32("partition", rp.Partition).Msg("kafka fetch")
 				}
 			} else if size < budget {
-				sp.RecordBatches = appendBatch(nil, res.Records)
+				sp.RecordBatches = appendBatch(sp.RecordBatches, res.Records)
 				size += len(sp.RecordBatches)
 			}
 			st.Partitions = append(st.Partitions, sp)

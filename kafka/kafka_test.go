@@ -357,3 +357,19 @@ func TestMalformedRequestClosesOnlyThatConnection(t *testing.T) {
 		t.Fatalf("the other client: %v", err)
 	}
 }
+
+func fromCommitted(offs []broker.CommittedOffset) map[int32]int64 {
+	m := map[int32]int64{}
+	for _, o := range offs {
+		m[o.Partition] = o.Offset
+	}
+	return m
+}
+
+func sum(m map[int32]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
