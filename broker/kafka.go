@@ -452,9 +452,22 @@ func (b *Broker) recordOf(m *jetstream.RawStreamMsg, p int32) KafkaRecord {
 	return rec
 }
 
-// CountFrom counts, per partition of topic, the records at or after
-// from[p] (lag), scanning at most limit messages (0: no limit).
-func (b *Broker) CountFrom(ctx context.Context, topic string, from map[int32]int64, limit int) (map[int32]int64, error) {
+// PartitionProgress is a partition seen from a group's position: Lag
+// records at or after it, End just past the partition's last record (the
+// position itself when nothing follows it), LastTime the last record's time.
+type PartitionProgress struct {
+	Lag      int64
+	End      int64
+	LastTime time.Time
+}
+
+// maxProgressScan bounds the messages Progress reads for one topic.
+const maxProgressScan = 1_000_000
+
+// Progress tells, per partition of topic, how far the group positions
+// from[p] are behind (a partition without a position counts from the log
+// start), by reading the topic's messages from the lowest position on.
+func (b *Broker) Progress(ctx context.Context, topic string, from map[int32]int64) (map[int32]PartitionProgress, error) {
 	t, err := b.Topic(ctx, topic)
 	if err != nil {
 		return nil, err
@@ -463,18 +476,21 @@ func (b *Broker) CountFrom(ctx context.Context, topic string, from map[int32]int
 	if err != nil {
 		return nil, err
 	}
+	pos := func(p int32) int64 {
+		if o, ok := from[p]; ok {
+			return max(o, bd.Start)
+		}
+		return bd.Start
+	}
+	out := make(map[int32]PartitionProgress, t.Partitions)
 	low := bd.End
 	for p := int32(0); p < int32(t.Partitions); p++ {
-		o, ok := from[p]
-		if !ok {
-			o = bd.Start
-		}
-		low = min(low, max(o, bd.Start))
+		low = min(low, pos(p))
+		out[p] = PartitionProgress{End: pos(p)}
 	}
-	out := make(map[int32]int64, t.Partitions)
 	filter := topicFilter(topic)
 	stream := b.e().stream
-	for seq, n := uint64(low), 0; limit == 0 || n < limit; n++ {
+	for seq, n := uint64(low), 0; n < maxProgressScan; n++ {
 		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			break
@@ -484,13 +500,13 @@ func (b *Broker) CountFrom(ctx context.Context, topic string, from map[int32]int
 		}
 		seq = m.Sequence + 1
 		p := partitionOfSubject(m.Subject, t.Partitions)
-		o, ok := from[p]
-		if !ok {
-			o = bd.Start
+		if p < 0 || int(p) >= t.Partitions || int64(m.Sequence) < pos(p) {
+			continue
 		}
-		if int64(m.Sequence) >= o {
-			out[p]++
-		}
+		pp := out[p]
+		pp.Lag++
+		pp.End, pp.LastTime = int64(m.Sequence)+1, m.Time
+		out[p] = pp
 	}
 	return out, nil
 }

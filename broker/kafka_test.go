@@ -65,16 +65,19 @@ func TestKafkaDeviceMessagesByPartition(t *testing.T) {
 	if _, err := b.Publish(ctx, DeviceMessage{ProductKey: "pk2", DeviceName: "d"}); err != nil {
 		t.Fatal(err)
 	}
-	lag, err := b.CountFrom(ctx, "pk1", nil, 0)
+	lag, err := b.Progress(ctx, "pk1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := int64(0)
-	for _, c := range lag {
-		n += c
+	for p, c := range lag {
+		n += c.Lag
+		if recs := readAll(t, b, "pk1", p, 0); len(recs) > 0 && c.End != recs[len(recs)-1].Offset+1 {
+			t.Fatalf("partition %d: End %d, last record %d", p, c.End, recs[len(recs)-1].Offset)
+		}
 	}
 	if n != 40 {
-		t.Fatalf("CountFrom = %v, want 40 in all", lag)
+		t.Fatalf("Progress = %v, want 40 in all", lag)
 	}
 }
 

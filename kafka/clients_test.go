@@ -65,7 +65,7 @@ func TestSaramaConsumerGroup(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lag, err := e.b.CountFrom(ctx, "pkS", fromCommitted(offs), 0)
+		lag, err := e.b.Progress(ctx, "pkS", fromCommitted(offs))
 		if err != nil {
 			t.Fatal(err)
 		}

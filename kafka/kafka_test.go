@@ -366,10 +366,10 @@ func fromCommitted(offs []broker.CommittedOffset) map[int32]int64 {
 	return m
 }
 
-func sum(m map[int32]int64) int64 {
+func sum(m map[int32]broker.PartitionProgress) int64 {
 	var n int64
 	for _, v := range m {
-		n += v
+		n += v.Lag
 	}
 	return n
 }

@@ -320,7 +320,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 	defer logs.Close() // before closeBroker
-	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, logs, log)
+	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, logs, log, kafkaSrv)
 	if err != nil {
 		return err
 	}
