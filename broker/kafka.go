@@ -381,26 +381,20 @@ func (b *Broker) Read(ctx context.Context, r ReadRequest) (ReadResult, error) {
 	if skip, ok := b.skips().get(key); ok {
 		seq = skip
 	}
-	filter := topicFilter(r.Topic)
-	size, scanned, atEnd := 0, 0, false
-	stream := b.e().stream
-	for len(res.Records) < r.MaxRecords && (r.MaxBytes <= 0 || size < r.MaxBytes || len(res.Records) == 0) && scanned < maxScan {
-		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			atEnd = true
-			break
-		}
-		if err != nil {
-			return res, b.unavailable(err)
-		}
+	size, scanned := 0, 0
+	atEnd, err := b.scan(ctx, topicFilter(r.Topic), seq, maxScan, func(m storedMsg) bool {
 		scanned++
-		seq = m.Sequence + 1
-		if partitionOfSubject(m.Subject, t.Partitions) != r.Partition {
-			continue
+		seq = m.seq + 1
+		if partitionOfSubject(m.subject, t.Partitions) != r.Partition {
+			return true
 		}
 		rec := b.recordOf(m, r.Partition)
 		size += len(rec.Value) + len(rec.Key)
 		res.Records = append(res.Records, rec)
+		return len(res.Records) < r.MaxRecords && (r.MaxBytes <= 0 || size < r.MaxBytes)
+	})
+	if err != nil {
+		return res, err
 	}
 	if len(res.Records) == 0 && seq > key.seq {
 		b.skips().put(key, seq) // the next read at key.seq starts here
@@ -420,10 +414,10 @@ func (b *Broker) Read(ctx context.Context, r ReadRequest) (ReadResult, error) {
 }
 
 // recordOf turns a stored message into a record.
-func (b *Broker) recordOf(m *jetstream.RawStreamMsg, p int32) KafkaRecord {
-	rec := KafkaRecord{Offset: int64(m.Sequence), Partition: p, Value: m.Data, Time: m.Time}
-	h := m.Header
-	if strings.HasPrefix(m.Subject, kafkaRoot+".") {
+func (b *Broker) recordOf(m storedMsg, p int32) KafkaRecord {
+	rec := KafkaRecord{Offset: int64(m.seq), Partition: p, Value: m.data, Time: m.time}
+	h := m.header
+	if strings.HasPrefix(m.subject, kafkaRoot+".") {
 		if k := h.Get(hdrKafkaKey); k != "" {
 			rec.Key, _ = base64.StdEncoding.DecodeString(k)
 		}
@@ -439,7 +433,7 @@ func (b *Broker) recordOf(m *jetstream.RawStreamMsg, p int32) KafkaRecord {
 		}
 		return rec
 	}
-	dm := b.fromNATS(&nats.Msg{Subject: m.Subject, Header: m.Header, Data: m.Data}, ackMeta{StreamSeq: m.Sequence, Stored: m.Time})
+	dm := b.fromNATS(&nats.Msg{Subject: m.subject, Header: m.header, Data: m.data}, ackMeta{StreamSeq: m.seq, Stored: m.time})
 	rec.Key = []byte(dm.DeviceName)
 	rec.Time = dm.GenerateTime
 	rec.Headers = []KafkaHeader{
@@ -488,25 +482,19 @@ func (b *Broker) Progress(ctx context.Context, topic string, from map[int32]int6
 		low = min(low, pos(p))
 		out[p] = PartitionProgress{End: pos(p)}
 	}
-	filter := topicFilter(topic)
-	stream := b.e().stream
-	for seq, n := uint64(low), 0; n < maxProgressScan; n++ {
-		m, err := stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
-		}
-		if err != nil {
-			return nil, b.unavailable(err)
-		}
-		seq = m.Sequence + 1
-		p := partitionOfSubject(m.Subject, t.Partitions)
-		if p < 0 || int(p) >= t.Partitions || int64(m.Sequence) < pos(p) {
-			continue
+	_, err = b.scan(ctx, topicFilter(topic), uint64(low), maxProgressScan, func(m storedMsg) bool {
+		p := partitionOfSubject(m.subject, t.Partitions)
+		if p < 0 || int(p) >= t.Partitions || int64(m.seq) < pos(p) {
+			return true
 		}
 		pp := out[p]
 		pp.Lag++
-		pp.End, pp.LastTime = int64(m.Sequence)+1, m.Time
+		pp.End, pp.LastTime = int64(m.seq)+1, m.time
 		out[p] = pp
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

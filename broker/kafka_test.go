@@ -182,3 +182,32 @@ func TestKafkaResets(t *testing.T) {
 		}
 	}
 }
+
+// TestScanDirectMatchesOneByOne: batched direct gets and single message
+// gets read the same messages of a filter, in order, and both say where
+// the end is.
+func TestScanDirectMatchesOneByOne(t *testing.T) {
+	b := openBroker(t, t.TempDir())
+	ctx := ctxT(t)
+	var msgs []DeviceMessage
+	for i := range 700 { // over two batches
+		msgs = append(msgs, DeviceMessage{ProductKey: []string{"pa", "pb"}[i%2], DeviceName: fmt.Sprintf("d%d", i%9), Payload: fmt.Appendf(nil, "%d", i)})
+	}
+	if _, err := b.Publish(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{10, 256, 350, 1000} {
+		var direct, single []uint64
+		endD, err := b.scan(ctx, topicFilter("pa"), 5, limit, func(m storedMsg) bool { direct = append(direct, m.seq); return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		endS, err := b.scanOneByOne(ctx, topicFilter("pa"), 5, limit, func(m storedMsg) bool { single = append(single, m.seq); return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(direct) != fmt.Sprint(single) || endD != endS || (len(direct) < limit) != endD {
+			t.Fatalf("limit %d: direct %d messages (end %v), one by one %d (end %v)", limit, len(direct), endD, len(single), endS)
+		}
+	}
+}

@@ -21,7 +21,11 @@ type env struct {
 	addr string
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { t.Helper(); return startTB(t) }
+
+func startB(b *testing.B) *env { return startTB(b) }
+
+func startTB(t testing.TB) *env {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
