@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"github.com/amqpemu/amqpemu/broker"
 )
 
 // saramaHandler collects claimed messages and marks them consumed.
@@ -119,5 +121,25 @@ func TestKcat(t *testing.T) {
 	out, err = exec.CommandContext(ctx, kcat, "-b", e.addr, "-L").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `topic "kt" with 4 partitions`) {
 		t.Fatalf("kcat -L: %v\n%s", err, out)
+	}
+}
+
+func TestSaramaProducer(t *testing.T) {
+	e := start(t)
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true // a SyncProducer needs it
+	cfg.Producer.Compression = sarama.CompressionSnappy
+	p, err := sarama.NewSyncProducer([]string{e.addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	part, off, err := p.SendMessage(&sarama.ProducerMessage{Topic: "sp", Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder("v")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.b.Read(context.Background(), broker.ReadRequest{Topic: "sp", Partition: part, Offset: off})
+	if err != nil || len(res.Records) != 1 || string(res.Records[0].Key) != "k" || string(res.Records[0].Value) != "v" || res.Records[0].Offset != off {
+		t.Fatalf("read back %+v, %v", res.Records, err)
 	}
 }
