@@ -25,8 +25,14 @@ import (
 // members that do not within the rebalance timeout are dropped. The leader
 // (a client) computes the assignment; the coordinator hands it out.
 //
-// Every field below is guarded by coordinator.mu; timers' callbacks take
-// it. No lock is held while a request waits for its answer.
+// The first join of an empty group completes at once (Kafka waits
+// group.initial.rebalance.delay.ms, 3 s, for more members): later members
+// join through a rebalance, as they would after that delay.
+//
+// Every field below is guarded by coordinator.mu, the package's only lock;
+// timers' callbacks take it. No lock is held while a request waits for its
+// answer: the answer comes on a channel of one, so that whoever completes a
+// phase never blocks on a member whose connection went away.
 
 type groupState int
 

@@ -46,9 +46,6 @@ type Config struct {
 	// MaxWait bounds how long a Fetch waits for records, whatever the
 	// client asks; default 10 s.
 	MaxWait time.Duration
-	// InitialRebalanceDelay is how long the first join of an empty group
-	// waits for more members; default 0 (Kafka's is 3 s).
-	InitialRebalanceDelay time.Duration
 	// MinSessionTimeout and MaxSessionTimeout bound the session timeouts
 	// members ask for; defaults 100 ms and 30 min.
 	MinSessionTimeout, MaxSessionTimeout time.Duration
