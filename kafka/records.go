@@ -107,7 +107,7 @@ func decodeRecords(src []byte, n int, firstTS int64) ([]broker.KafkaRecord, erro
 // xerialMagic starts the framed snappy of Java clients (and sarama).
 var xerialMagic = []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 
-var zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+var zstdDec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(128<<20))
 
 // decompress undoes a batch's compression, producing at most max bytes.
 func decompress(codec int, src []byte, max int) ([]byte, error) {
