@@ -110,6 +110,9 @@ func (co *coordinator) members(name string) int {
 }
 
 func newMemberID(clientID string) string {
+	if len(clientID) > 64 { // the client's to choose: keep ids short
+		clientID = clientID[:64]
+	}
 	var b [16]byte
 	rand.Read(b[:])
 	return clientID + "-" + hex.EncodeToString(b[:])
