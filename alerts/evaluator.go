@@ -57,6 +57,12 @@ type Config struct {
 	RetryWait time.Duration
 	// QueueSize bounds the notifications awaiting delivery; 0 means 256.
 	QueueSize int
+
+	// Leads, when set, says whether this node evaluates: of the amqpemu
+	// nodes of a cluster one does (broker.Broker.Leads), so each alert
+	// fires once. Every node then reads the rules and states from Store at
+	// each evaluation, so that any answers for the cluster. Nil: alone.
+	Leads func() bool
 }
 
 // Delivery of a notification.
@@ -86,6 +92,7 @@ type Evaluator struct {
 	secret    string
 	retryWait time.Duration
 	client    *http.Client
+	leads     func() bool // nil alone (Config.Leads)
 
 	// evalMu serializes Evaluate, the rule changes and the recording of
 	// delivery outcomes, and with them every write to the store. Held
@@ -136,8 +143,8 @@ func New(ctx context.Context, cfg Config) (*Evaluator, error) {
 	e := &Evaluator{
 		src: cfg.Source, store: cfg.Store, log: cfg.Logger.With().Str("component", "alerts").Logger(),
 		now: cfg.Now, loc: cfg.Location, userID: cfg.UserID, secret: cfg.Secret, retryWait: cfg.RetryWait,
-		client: &http.Client{Timeout: attemptTimeout},
-		rules:  make(map[string]*ruleEntry), counts: make(map[countKey]float64),
+		client: &http.Client{Timeout: attemptTimeout}, leads: cfg.Leads,
+		rules: make(map[string]*ruleEntry), counts: make(map[countKey]float64),
 		senderDone: make(chan struct{}),
 	}
 	if e.now == nil {
@@ -170,10 +177,35 @@ func New(ctx context.Context, cfg Config) (*Evaluator, error) {
 // load reads the store. Entries that do not decode are logged and left
 // out; states and histories of rules that no longer exist are removed.
 func (e *Evaluator) load(ctx context.Context) error {
+	rules, err := e.readAll(ctx, true)
+	if err == nil {
+		e.rules = rules
+	}
+	return err
+}
+
+// reload reads the store again, for what other nodes of a cluster
+// changed: the rules made through their APIs, the states their
+// evaluations left. evalMu is held.
+func (e *Evaluator) reload(ctx context.Context) error {
+	rules, err := e.readAll(ctx, false)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.rules = rules
+	e.mu.Unlock()
+	return nil
+}
+
+// readAll reads every rule with its state and history; with prune, it
+// removes the states and histories of rules that no longer exist.
+func (e *Evaluator) readAll(ctx context.Context, prune bool) (map[string]*ruleEntry, error) {
 	keys, err := e.store.Keys(ctx)
 	if err != nil {
-		return fmt.Errorf("alerts: reading the rules: %w", err)
+		return nil, fmt.Errorf("alerts: reading the rules: %w", err)
 	}
+	rules := make(map[string]*ruleEntry)
 	for _, k := range keys {
 		if id, ok := strings.CutPrefix(k, rulePrefix); ok {
 			var r Rule
@@ -181,19 +213,22 @@ func (e *Evaluator) load(ctx context.Context) error {
 				e.log.Error().Err(err).Str("rule", id).Msg("alert rule left out")
 				continue
 			}
-			e.rules[id] = &ruleEntry{rule: r, groups: map[string]*groupState{}}
+			rules[id] = &ruleEntry{rule: r, groups: map[string]*groupState{}}
 		}
 	}
 	for _, k := range keys {
 		prefix, id, _ := strings.Cut(k, ".")
-		en := e.rules[id]
+		en := rules[id]
 		var dst any
 		switch {
 		case prefix+"." == rulePrefix:
 			continue
 		case en == nil:
+			if !prune {
+				continue
+			}
 			if err := e.store.Delete(ctx, k); err != nil {
-				return fmt.Errorf("alerts: removing %s: %w", k, err)
+				return nil, fmt.Errorf("alerts: removing %s: %w", k, err)
 			}
 			continue
 		case prefix+"." == statePrefix:
@@ -210,7 +245,7 @@ func (e *Evaluator) load(ctx context.Context) error {
 			en.groups = map[string]*groupState{}
 		}
 	}
-	return nil
+	return rules, nil
 }
 
 func (e *Evaluator) read(ctx context.Context, key string, v any) error {
@@ -259,6 +294,14 @@ type plan struct {
 func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
 	e.evalMu.Lock()
 	defer e.evalMu.Unlock()
+	if e.leads != nil {
+		if err := e.reload(ctx); err != nil {
+			return err
+		}
+		if !e.leads() {
+			return nil
+		}
+	}
 	rules, closed := e.enabledRules()
 	if closed {
 		return broker.ErrClosed

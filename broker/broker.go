@@ -40,10 +40,17 @@ type Broker struct {
 	queues   map[string]bool        // generic queues whose consumer exists
 
 	acks      chan pubWait  // asynchronous publishes awaiting their ack, in order
-	quit      chan struct{} // closed by Close: stops ackLoop and supervise
+	quit      chan struct{} // closed by Close: stops ackLoop, supervise and keep
 	acksDone  chan struct{}
 	superDone chan struct{}
+	keepDone  chan struct{}
 	closed    bool
+
+	// On a shared engine (slots.go, nodes.go, lease.go).
+	node    string // this node's name among those sharing the engine
+	slots   slots
+	leases  leases
+	cluster cluster
 }
 
 // Open starts the embedded JetStream server (or connects to cfg.NATSURLs),
@@ -57,19 +64,30 @@ func Open(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	b := &Broker{cfg: cfg, log: cfg.Logger, runtimes: make(map[string]*dispatcher), queues: make(map[string]bool),
 		acks: make(chan pubWait, 4096), quit: make(chan struct{}), acksDone: make(chan struct{}),
-		superDone: make(chan struct{}), subCache: newSubCache()}
+		superDone: make(chan struct{}), keepDone: make(chan struct{}), subCache: newSubCache(),
+		node: nodeName(cfg.ServerName), slots: slots{held: map[string]*heldSlot{}}, leases: leases{tasks: map[string]*lease{}}}
+	b.cluster.since = time.Now()
 	go b.ackLoop()
 	e, err := b.start(ctx)
 	if err == nil {
 		b.eng.Store(e)
 		err = b.setup(ctx)
 	}
+	if err == nil && b.shared() {
+		err = b.keepRound() // the others see this node from the start
+	}
 	if err != nil {
 		close(b.superDone)
+		close(b.keepDone)
 		b.Close(context.Background())
 		return nil, err
 	}
 	go b.supervise()
+	if b.shared() {
+		go b.keep()
+	} else {
+		close(b.keepDone)
+	}
 	return b, nil
 }
 
@@ -198,9 +216,13 @@ func (b *Broker) Close(ctx context.Context) error {
 	for _, g := range rts {
 		g.stop()
 	}
+	if b.shared() && b.e() != nil {
+		b.leaveCluster()
+	}
 	close(b.quit)
 	<-b.acksDone
 	<-b.superDone
+	<-b.keepDone
 	if e := b.e(); e != nil {
 		// Drain flushes pending acks; it is asynchronous, so wait for it.
 		if e.nc.Drain() == nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,36 +12,14 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+
+	"github.com/amqpemu/amqpemu/internal/natstest"
 )
 
-// freePorts picks n free TCP ports on 127.0.0.1. The nodes of a cluster
-// must know each other's route ports before any starts; the ports are
-// released for them just before they start.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	ports := make([]int, n)
-	lns := make([]net.Listener, n)
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i], ports[i] = ln, ln.Addr().(*net.TCPAddr).Port
-	}
-	for _, ln := range lns {
-		ln.Close()
-	}
-	return ports
-}
-
-// routesTo lists nats-route URLs of ports on 127.0.0.1.
-func routesTo(ports []int) []string {
-	out := make([]string, len(ports))
-	for i, p := range ports {
-		out[i] = fmt.Sprintf("nats-route://127.0.0.1:%d", p)
-	}
-	return out
-}
+var (
+	freePorts = natstest.FreePorts
+	routesTo  = natstest.RoutesTo
+)
 
 // openTogether opens one broker per config at the same time, as nodes
 // started together do, and fails unless every one opens.
@@ -88,34 +64,7 @@ func embeddedCluster(t *testing.T, n, replicas int) []*Broker {
 
 // natsCluster starts n nats-server JetStream nodes in this process,
 // clustered over loopback, and returns them with their client URLs.
-func natsCluster(t *testing.T, n int) ([]*server.Server, []string) {
-	t.Helper()
-	ports := freePorts(t, n)
-	routes := strings.Join(routesTo(ports), ",")
-	base := t.TempDir()
-	nss := make([]*server.Server, n)
-	urls := make([]string, n)
-	for i := range nss {
-		ns, err := server.NewServer(&server.Options{ServerName: fmt.Sprintf("s%d", i), Host: "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: filepath.Join(base, fmt.Sprintf("s%d", i)), NoSigs: true, NoLog: true,
-			JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1},
-			Cluster:         server.ClusterOpts{Name: "ext", Host: "127.0.0.1", Port: ports[i]},
-			Routes:          server.RoutesFromStr(routes)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go ns.Start()
-		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-		nss[i] = ns
-	}
-	for i, ns := range nss {
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatalf("nats-server s%d not ready", i)
-		}
-		urls[i] = ns.ClientURL()
-	}
-	return nss, urls
-}
+func natsCluster(t *testing.T, n int) ([]*server.Server, []string) { return natstest.Cluster(t, n) }
 
 // waitGroupSeen waits until b knows group id: KV reads on a replicated
 // bucket may come from a replica a moment behind the leader.

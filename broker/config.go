@@ -36,6 +36,10 @@ type Config struct {
 	AckTimeout time.Duration // unsettled past this is redelivered; default 30 s
 	MaxGroups  int           // default 1000
 	MaxMembers int           // online clients per group; default 64
+	// MemberTTL is, on a shared engine, how long the member slots of an
+	// amqpemu node that stopped renewing them (it died) stay taken;
+	// default 15 s. Every node of a cluster should use the same.
+	MemberTTL time.Duration
 	// MaxMessageSize bounds a device message's payload and a generic
 	// queue's message; default DefaultMaxMessageSize (256 KiB).
 	MaxMessageSize int
@@ -77,6 +81,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.AckTimeout, 30*time.Second)
 	orDefault(&c.MaxGroups, 1000)
 	orDefault(&c.MaxMembers, 64)
+	orDefault(&c.MemberTTL, 15*time.Second)
 	orDefault(&c.MaxMessageSize, DefaultMaxMessageSize)
 	orDefault(&c.Replicas, 1)
 	if c.ClusterListen != "" {

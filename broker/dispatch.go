@@ -104,6 +104,8 @@ type Member struct {
 	inflight   map[uint64]inflight
 	gone       bool
 	consumed   consumption
+
+	slot string // its member slot on a shared engine (slots.go); set before it joins
 }
 
 // inflight is a message delivered to a member and not yet settled.
@@ -128,16 +130,31 @@ func (b *Broker) join(ctx context.Context, name, label string, info MemberInfo, 
 		return nil, err
 	}
 	m := &Member{g: g, Info: info, Since: time.Now(), recv: r, inflight: make(map[uint64]inflight)}
+	if b.shared() { // counted across the nodes
+		if m.slot, err = b.claimSlot(ctx, name, info, m.Since); err != nil {
+			return nil, err
+		}
+	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.stopped {
+	if g.stopped || len(g.members) >= b.cfg.MaxMembers {
+		full := !g.stopped
+		g.mu.Unlock()
+		m.releaseSlot()
+		if full {
+			return nil, fmt.Errorf("%w: %d online clients is the limit of a consumer group", ErrTooManyMembers, b.cfg.MaxMembers)
+		}
 		return nil, ErrClosed
 	}
-	if len(g.members) >= b.cfg.MaxMembers {
-		return nil, fmt.Errorf("%w: %d online clients is the limit of a consumer group", ErrTooManyMembers, b.cfg.MaxMembers)
-	}
 	g.members = append(g.members, m)
+	g.mu.Unlock()
 	return m, nil
+}
+
+// releaseSlot frees the member's slot, if it holds one.
+func (m *Member) releaseSlot() {
+	if m.slot != "" {
+		m.g.b.releaseSlot(m.slot)
+	}
 }
 
 // runtime returns the dispatcher of a consumer, starting it on first use.
@@ -197,8 +214,14 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 	}
 	shares, n := g.share(msgs)
 	g.pending = append(g.pending, msgs[n:]...)
+	// A request is used up: ask for more if the credit allows, rather
+	// than when the next credit or the request's expiry wakes the loop.
+	more := g.outstanding == 0 && g.credit > len(g.pending)
 	g.mu.Unlock()
 	g.deliverShares(shares)
+	if more {
+		g.poke()
+	}
 }
 
 // share gives the first messages of msgs, in order, to random members with
@@ -450,6 +473,7 @@ func (m *Member) Leave() {
 		g.tell(f.msg, Requeue)
 	}
 	g.giveBack(orphans...)
+	m.releaseSlot()
 }
 
 // stop ends the dispatcher and hands back everything it holds.

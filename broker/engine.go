@@ -24,10 +24,11 @@ type engine struct {
 	stream   jetstream.Stream
 	groups   jetstream.KeyValue
 	subs     jetstream.KeyValue
-	closed   chan struct{} // closed by the connection's ClosedHandler
-	idBase   uint64        // of the stream's message ids (messageIDOf)
-	replicas int           // of the stream and buckets, for state buckets made later
-	creator  string        // tags the KV buckets this engine creates (ensureKV)
+	members  jetstream.KeyValue // member slots and nodes; nil unless the engine is shared (slots.go)
+	closed   chan struct{}      // closed by the connection's ClosedHandler
+	idBase   uint64             // of the stream's message ids (messageIDOf)
+	replicas int                // of the stream and buckets, for state buckets made later
+	creator  string             // tags the KV buckets this engine creates (ensureKV)
 
 	stateMu sync.Mutex                    // guards state
 	state   map[string]jetstream.KeyValue // StateBucket handles by bucket name, made on first use
@@ -36,10 +37,12 @@ type engine struct {
 // e is the current engine.
 func (b *Broker) e() *engine { return b.eng.Load() }
 
-// Healthy reports whether the broker is open and its engine connection up.
+// Healthy reports whether the broker is open and its engine connection up
+// and, on a shared engine, whether it could write there recently (its
+// JetStream cluster has a quorum).
 func (b *Broker) Healthy() bool {
 	e := b.e()
-	return !b.isClosed() && e != nil && e.nc.IsConnected()
+	return !b.isClosed() && e != nil && e.nc.IsConnected() && b.inQuorum()
 }
 
 // connected is Healthy without the broker lock, for the publish paths
@@ -82,9 +85,15 @@ func (b *Broker) dial(ctx context.Context) (*engine, error) {
 		return nil, fmt.Errorf("the message size limit of %d bytes does not fit NATS's max_payload of %d bytes (less %d for headers): lower it or raise max_payload on the server",
 			b.cfg.MaxMessageSize, max, headroom)
 	}
-	if err := e.attach(ctx, b.cfg, b.clustered() || len(b.cfg.NATSURLs) > 1); err != nil {
+	if err := e.attach(ctx, b.cfg, b.clustered() || len(b.cfg.NATSURLs) > 1, b.shared()); err != nil {
 		e.nc.Close()
 		return nil, err
+	}
+	if b.shared() {
+		if err := b.serveStats(e); err != nil {
+			e.nc.Close()
+			return nil, fmt.Errorf("answering status requests: %w", err)
+		}
 	}
 	return e, nil
 }
@@ -98,7 +107,7 @@ const headroom = 16 << 10
 // creating them at the same time: each step is create-or-update, retried
 // while it fails for a reason the cluster resolves (a lost race, an
 // election, peers not yet known).
-func (e *engine) attach(ctx context.Context, cfg Config, cluster bool) error {
+func (e *engine) attach(ctx context.Context, cfg Config, cluster, shared bool) error {
 	var err error
 	// Futures time out rather than wait forever on a connection that died.
 	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncTimeout(30*time.Second)); err != nil {
@@ -117,6 +126,11 @@ func (e *engine) attach(ctx context.Context, cfg Config, cluster bool) error {
 	}
 	if e.subs, err = e.ensureKV(ctx, subsBucket, cfg.Replicas); err != nil {
 		return fmt.Errorf("creating subscriptions bucket: %w", err)
+	}
+	if shared {
+		if e.members, err = e.ensureKVTTL(ctx, membersBucket, cfg.Replicas, cfg.MemberTTL); err != nil {
+			return fmt.Errorf("creating members bucket: %w", err)
+		}
 	}
 	e.replicas = cfg.Replicas
 	return nil
@@ -181,6 +195,12 @@ func sameStream(have, want jetstream.StreamConfig) bool {
 // identical creates at once can both go unanswered (seen with nats-server
 // 2.15.2 and R3 buckets).
 func (e *engine) ensureKV(ctx context.Context, bucket string, replicas int) (jetstream.KeyValue, error) {
+	return e.ensureKVTTL(ctx, bucket, replicas, 0)
+}
+
+// ensureKVTTL is ensureKV for a bucket whose keys expire ttl after their
+// last write (0: never); a bucket made with another ttl gets this one.
+func (e *engine) ensureKVTTL(ctx context.Context, bucket string, replicas int, ttl time.Duration) (jetstream.KeyValue, error) {
 	var kv jetstream.KeyValue
 	waited := 0
 	err := retry(ctx, attemptWait, func(ctx context.Context) error {
@@ -188,7 +208,7 @@ func (e *engine) ensureKV(ctx context.Context, bucket string, replicas int) (jet
 		kv, err = e.js.KeyValue(ctx, bucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
 			kv, err = e.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, Storage: jetstream.FileStorage,
-				Replicas: replicas, Metadata: map[string]string{creatorKey: e.creator}})
+				Replicas: replicas, TTL: ttl, Metadata: map[string]string{creatorKey: e.creator}})
 		}
 		if err != nil {
 			return err
@@ -201,9 +221,9 @@ func (e *engine) ensureKV(ctx context.Context, bucket string, replicas int) (jet
 		if !ok {
 			return fmt.Errorf("bucket %s: unexpected status %T", bucket, st)
 		}
-		if bs.StreamInfo().Config.Replicas != replicas {
+		if bs.StreamInfo().Config.Replicas != replicas || bs.TTL() != ttl {
 			if kv, err = e.js.UpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, Storage: jetstream.FileStorage,
-				Replicas: replicas, Metadata: st.Metadata()}); err != nil {
+				Replicas: replicas, TTL: ttl, Metadata: st.Metadata()}); err != nil {
 				return err
 			}
 			if st, err = kv.Status(ctx); err != nil {

@@ -30,6 +30,9 @@ const scanBatch = 256
 // for batches with the stream's direct get ($JS.API.DIRECT.GET, the
 // stream has allow_direct), one request per scanBatch messages, falling
 // back to one message get per message where direct get does not answer.
+// With replicas, a lagging replica may answer a direct get with fewer of
+// the newest messages: a read then ends early and the next one sees them
+// (offsets only move past records read, so nothing is skipped).
 func (b *Broker) scan(ctx context.Context, filter string, from uint64, limit int, fn func(storedMsg) bool) (atEnd bool, err error) {
 	n := 0
 	for n < limit {

@@ -57,6 +57,19 @@ type asked struct {
 	// that everything available has come, and drains may end.
 	probeWant int       // to ask for
 	probeSent time.Time // zero when no probe is out
+
+	// On a shared engine each request has a reply subject, inbox.<id>,
+	// and a subscription of its own (JetStream delivers a message with its
+	// stream subject, so only the subscription tells which request it
+	// answers): live holds the requests still waiting (see toAskShared).
+	live   map[string]*waiting
+	nextID uint64
+}
+
+// waiting is a request still waiting, on a shared engine.
+type waiting struct {
+	left int // messages it may still bring
+	sub  *nats.Subscription
 }
 
 // run asks JetStream for as many messages as the members have credit for;
@@ -80,11 +93,11 @@ func (g *dispatcher) run() {
 			}
 			continue
 		}
-		n, wait := g.toAsk()
+		n, parts, wait := g.toAsk()
 		if n > 0 {
-			if err := g.ask(n, false); err != nil && g.ctx.Err() == nil {
+			if unasked, err := g.askInParts(n, parts); err != nil && g.ctx.Err() == nil {
 				g.log.Warn().Err(err).Msg("pull request failed")
-				g.forget(n)
+				g.forget(unasked)
 				g.sleep(100 * time.Millisecond)
 			}
 			continue
@@ -106,36 +119,78 @@ func (g *dispatcher) sleep(d time.Duration) {
 	}
 }
 
-// toAsk is how many messages to ask for now (0: none), and otherwise how
-// long to wait before looking again if nothing wakes the dispatcher.
-func (g *dispatcher) toAsk() (int, time.Duration) {
+// toAsk is how many messages to ask for now (0: none) and in how many
+// requests, and otherwise how long to wait before looking again if
+// nothing wakes the dispatcher.
+func (g *dispatcher) toAsk() (int, int, time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
 	if g.outstanding > 0 && now.Sub(g.lastAsk) > fetchWait+statusGrace {
 		g.outstanding = 0 // their statuses were lost (a dropped connection): the requests are over
+		g.dropRequests()
 	}
 	if !g.probeSent.IsZero() && now.Sub(g.probeSent) > statusGrace {
 		g.probeSent = time.Time{} // its answer was lost
 		g.poke()
 	}
 	if now.Before(g.pause) {
-		return 0, g.pause.Sub(now)
+		return 0, 0, g.pause.Sub(now)
 	}
 	missing := g.credit - len(g.pending) - g.outstanding
+	if g.b.shared() {
+		return g.toAskShared(now, missing)
+	}
 	if missing <= 0 || (g.outstanding > 0 && missing < askFloor) {
-		switch {
-		case !g.probeSent.IsZero():
-			return 0, g.probeSent.Add(statusGrace).Sub(now)
-		case g.outstanding > 0:
-			return 0, g.lastAsk.Add(fetchWait + statusGrace).Sub(now)
-		}
-		return 0, time.Hour
+		return 0, 0, g.askAgainIn(now)
 	}
 	n := min(missing, maxFetch)
 	g.outstanding += n
 	g.lastAsk = now
-	return n, 0
+	return n, 1, 0
+}
+
+// askAgainIn is how long to wait, having nothing to ask, before looking
+// again if nothing wakes the dispatcher. g.mu is held.
+func (g *dispatcher) askAgainIn(now time.Time) time.Duration {
+	switch {
+	case !g.probeSent.IsZero():
+		return g.probeSent.Add(statusGrace).Sub(now)
+	case g.outstanding > 0:
+		return g.lastAsk.Add(fetchWait + statusGrace).Sub(now)
+	}
+	return time.Hour
+}
+
+// sharedAsk is, when other nodes pull from the same consumer, the size
+// of a dispatcher's requests.
+const sharedAsk = 64
+
+// toAskShared is toAsk when other nodes pull from the same consumer.
+// JetStream serves the waiting requests in turn, a message each: with one
+// request waiting per member with credit, of one size on every node, each
+// node's share follows its members', so a message goes to a member chosen
+// at random among all the cluster's. g.mu is held.
+func (g *dispatcher) toAskShared(now time.Time, room int) (int, int, time.Duration) {
+	want := g.withCredit() - len(g.live)
+	if room <= 0 || want <= 0 {
+		return 0, 0, g.askAgainIn(now)
+	}
+	n := min(room, want*sharedAsk)
+	g.outstanding += n
+	g.lastAsk = now
+	return n, min(want, n), 0
+}
+
+// withCredit is how many members have credit. g.mu is held.
+func (g *dispatcher) withCredit() int {
+	k := 0
+	for _, m := range g.members {
+		if m.credit > 0 {
+			k++
+		}
+	}
+	return k
 }
 
 // forget takes back n asked messages whose request did not go out.
@@ -145,9 +200,41 @@ func (g *dispatcher) forget(n int) {
 	g.mu.Unlock()
 }
 
+// askInParts asks for n messages in parts requests of near equal size;
+// on an error it returns how many were not asked for.
+func (g *dispatcher) askInParts(n, parts int) (int, error) {
+	left := n
+	for i := range parts {
+		size := n / parts
+		if i < n%parts {
+			size++
+		}
+		if err := g.ask(size, false); err != nil {
+			return left, err
+		}
+		left -= size
+	}
+	return 0, nil
+}
+
 // ask sends a pull request for n messages: one that waits up to fetchWait
 // for them, or with noWait one answered at once.
-func (g *dispatcher) ask(n int, noWait bool) error {
+func (g *dispatcher) ask(n int, noWait bool) (err error) {
+	reply := g.p.inbox
+	if g.b.shared() && !noWait { // a drain probe uses the inbox
+		id, err := g.request(n)
+		if err != nil {
+			return err
+		}
+		reply += "." + id
+		defer func() {
+			if err != nil {
+				g.mu.Lock()
+				g.endRequest(id)
+				g.mu.Unlock()
+			}
+		}()
+	}
 	body := make([]byte, 0, 48)
 	body = append(body, `{"batch":`...)
 	body = strconv.AppendInt(body, int64(n), 10)
@@ -158,7 +245,59 @@ func (g *dispatcher) ask(n int, noWait bool) error {
 		body = strconv.AppendInt(body, int64(fetchWait), 10)
 		body = append(body, '}')
 	}
-	return g.eng.nc.PublishRequest(g.nextSubject, g.p.inbox, body)
+	return g.eng.nc.PublishRequest(g.nextSubject, reply, body)
+}
+
+// request names a new request for n messages, subscribes to its reply
+// subject, and counts it as waiting.
+func (g *dispatcher) request(n int) (string, error) {
+	g.mu.Lock()
+	g.nextID++
+	id := strconv.FormatUint(g.nextID, 36)
+	g.mu.Unlock()
+	sub, err := subscribe(g.eng.nc, g.p.inbox+"."+id, func(m *nats.Msg) { g.onMsgOf(id, m) })
+	if err != nil {
+		return "", err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.live == nil {
+		g.live = make(map[string]*waiting)
+	}
+	g.live[id] = &waiting{left: n, sub: sub}
+	return id, nil
+}
+
+// got counts a message of request id; the request ends with its last one,
+// and the dispatcher may ask for another.
+func (g *dispatcher) got(id string) {
+	g.mu.Lock()
+	w := g.live[id]
+	done := w != nil && w.left <= 1
+	if done {
+		g.endRequest(id)
+	} else if w != nil {
+		w.left--
+	}
+	g.mu.Unlock()
+	if done {
+		g.poke()
+	}
+}
+
+// endRequest forgets a request, ended or void. g.mu is held.
+func (g *dispatcher) endRequest(id string) {
+	if w := g.live[id]; w != nil {
+		w.sub.Unsubscribe()
+		delete(g.live, id)
+	}
+}
+
+// dropRequests forgets every request. g.mu is held.
+func (g *dispatcher) dropRequests() {
+	for id := range g.live {
+		g.endRequest(id)
+	}
 }
 
 // probe asks for a drain probe of up to n messages. g.mu is held.
@@ -242,6 +381,7 @@ func (g *dispatcher) refresh() error {
 	g.mu.Lock()
 	g.outstanding = 0
 	g.probeSent = time.Time{}
+	g.dropRequests()
 	g.mu.Unlock()
 	g.eng, g.p.sub, g.p.inbox = e, sub, inbox
 	return nil
@@ -271,16 +411,22 @@ func (g *dispatcher) unsubscribe() {
 
 // onMsg takes what JetStream sends to the inbox: a message, or the status
 // of a pull request. It runs on the subscription's goroutine, one at a time.
-func (g *dispatcher) onMsg(msg *nats.Msg) {
+func (g *dispatcher) onMsg(msg *nats.Msg) { g.onMsgOf("", msg) }
+
+// onMsgOf is onMsg for what answers request id ("": the inbox's).
+func (g *dispatcher) onMsgOf(id string, msg *nats.Msg) {
 	if msg.Reply == "" && len(msg.Data) == 0 && msg.Header.Get(statusHeader) != "" {
 		g.p.gather.flush(g)
-		g.onStatus(msg)
+		g.onStatus(msg, id)
 		return
 	}
 	meta, ok := parseAckReply(msg.Reply)
 	if !ok {
 		g.settleLog.Error().Str("subject", msg.Subject).Str("reply", msg.Reply).Msg("a message on the inbox that is not a JetStream delivery")
 		return
+	}
+	if id != "" {
+		g.got(id)
 	}
 	g.p.gather.add(g, fetched{msg: msg, meta: meta})
 	if meta.Pending == 0 { // nothing more is available now: a probe has its answer
@@ -300,7 +446,7 @@ const (
 
 // onStatus accounts for a request that ended (expired, or refused): what
 // it did not deliver is no longer outstanding.
-func (g *dispatcher) onStatus(msg *nats.Msg) {
+func (g *dispatcher) onStatus(msg *nats.Msg, id string) {
 	code := msg.Header.Get(statusHeader)
 	switch code {
 	case statusHeartbeat:
@@ -310,12 +456,14 @@ func (g *dispatcher) onStatus(msg *nats.Msg) {
 		return
 	}
 	g.mu.Lock()
+	g.endRequest(id)
 	if left, err := strconv.Atoi(msg.Header.Get(pendingMsgsHeader)); err == nil {
 		g.outstanding = max(0, g.outstanding-left)
 	} else {
 		// Leadership change, consumer deleted, or a refusal: every
 		// request is void.
 		g.outstanding = 0
+		g.dropRequests()
 	}
 	refused := code != "408"
 	if refused { // do not ask again at once

@@ -69,8 +69,9 @@ type ClientStats struct {
 	ClientID     string
 	Address      string
 	OnlineSince  time.Time
-	RealtimeRate int // messages per minute
-	BacklogRate  int // messages per minute
+	RealtimeRate int    // messages per minute
+	BacklogRate  int    // messages per minute
+	Node         string // the amqpemu node it is on (Broker.Nodes)
 }
 
 // GroupStats is a group's consumption status, as the vendor's console shows it.
@@ -94,21 +95,17 @@ func (b *Broker) GroupStats(ctx context.Context, ref string) (GroupStats, error)
 		return GroupStats{}, err
 	}
 	st := GroupStats{Accumulation: acc}
-	g := b.live(consumerName(id))
-	if g == nil {
-		return st, nil
+	parts := []nodeStats{b.localStats(consumerName(id))}
+	if b.shared() {
+		parts = append(parts, b.gatherStats(ctx, consumerName(id))...)
 	}
-	now := time.Now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	st.RealtimeRate = g.consumed.realtime.perMinute(now)
-	st.BacklogRate = g.consumed.backlog.perMinute(now)
-	st.LastConsumedAt = g.consumed.last
-	for _, m := range g.members {
-		st.Clients = append(st.Clients, ClientStats{
-			ClientID: m.Info.ClientID, Address: m.Info.Address, OnlineSince: m.Since,
-			RealtimeRate: m.consumed.realtime.perMinute(now), BacklogRate: m.consumed.backlog.perMinute(now),
-		})
+	for _, p := range parts {
+		st.RealtimeRate += p.RealtimeRate
+		st.BacklogRate += p.BacklogRate
+		if p.LastConsumed.After(st.LastConsumedAt) {
+			st.LastConsumedAt = p.LastConsumed
+		}
+		st.Clients = append(st.Clients, p.Clients...)
 	}
 	return st, nil
 }

@@ -143,6 +143,7 @@ type clientJSON struct {
 	OnlineSince  *time.Time `json:"onlineSince"`
 	RealtimeRate int        `json:"realtimeRate"`
 	BacklogRate  int        `json:"backlogRate"`
+	Node         string     `json:"node,omitempty"` // the amqpemu node it is on
 }
 
 func (s *Server) groupStatus(w http.ResponseWriter, r *http.Request) error {
@@ -166,7 +167,7 @@ func (s *Server) groupStatus(w http.ResponseWriter, r *http.Request) error {
 	for i, c := range st.Clients {
 		out.Clients[i] = clientJSON{
 			ClientID: c.ClientID, Address: c.Address, OnlineSince: optTime(c.OnlineSince),
-			RealtimeRate: c.RealtimeRate, BacklogRate: c.BacklogRate,
+			RealtimeRate: c.RealtimeRate, BacklogRate: c.BacklogRate, Node: c.Node,
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)

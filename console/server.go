@@ -25,6 +25,9 @@ type Config struct {
 	Version   string
 	Listeners func() map[string]string // name → bound host:port, for GET /api/v1/info; may be nil
 	Ready     func() bool              // GET /healthz answers 200 once it is true; nil means always ready
+	// Nodes names the amqpemu nodes sharing the engine, this one first
+	// (broker.Broker.Nodes), for GET /api/v1/info; may be nil.
+	Nodes func() []string
 
 	// Alerts serves /api/v1/alerts; nil turns those routes to 404 AlertsDisabled.
 	Alerts Alerts
@@ -65,6 +68,10 @@ type Config struct {
 	// calls are signed, so neither RequireAuth nor HostCheck applies. Nil
 	// leaves them to the routes.
 	LogService http.Handler
+	// QueueService answers the queue service's API (see
+	// isQueueService); its calls are signed, so RequireAuth does not
+	// apply. Nil leaves them to the routes.
+	QueueService http.Handler
 	// Downlink answers GET /api/v1/products/{pk}/devices/{dn}/downlink;
 	// nil answers an empty list.
 	Downlink DownlinkSource
@@ -181,6 +188,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.LogService != nil && isLogService(r, s.cfg.ExtraHosts) {
 		s.cfg.LogService.ServeHTTP(w, r)
+		return
+	}
+	if s.cfg.QueueService != nil && isQueueService(r) {
+		s.cfg.QueueService.ServeHTTP(w, r)
 		return
 	}
 	if s.cfg.RPC != nil && isRPC(r) {
@@ -316,6 +327,10 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := s.b.IngestStats()
 	out.Ingested, out.IngestRate = in.Total, in.Rate
+	if s.cfg.Nodes != nil {
+		out.Nodes = s.cfg.Nodes()
+		out.Node = out.Nodes[0]
+	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
@@ -328,6 +343,8 @@ type infoJSON struct {
 	AccessKeySecret string            `json:"accessKeySecret,omitempty"`
 	Ingested        int64             `json:"ingested"`
 	IngestRate      int               `json:"ingestRate"`
+	Node            string            `json:"node,omitempty"`  // the node answering
+	Nodes           []string          `json:"nodes,omitempty"` // every live node, this one first
 }
 
 // statusWriter records the status for the access log and whether the

@@ -19,10 +19,14 @@ import (
 func startAlerts(ctx context.Context, f *serveFlags, b *broker.Broker, obs *observability, log zerolog.Logger) (*alerts.Evaluator, func(), error) {
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	ev, err := alerts.New(lctx, alerts.Config{
+	cfg := alerts.Config{
 		Source: b, Store: b.StateBucket("alerts"), Logger: log, Registerer: obs.reg,
 		UserID: f.accessKeyID, Secret: f.accessKeySecret,
-	})
+	}
+	if b.Shared() { // one node of the cluster evaluates, so each alert fires once
+		cfg.Leads = func() bool { return b.Leads("alerts") }
+	}
+	ev, err := alerts.New(lctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,6 +32,10 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	for name, ln := range lns {
 		addrs[name] = ln.Addr().String()
 	}
+	queues, err := newQueueService(f, b, m, log)
+	if err != nil {
+		return nil, err
+	}
 	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
 	rpc.Register(iot.Version, iot.Product(b, pub))
 	rpc.Register(alikafka.Version, alikafka.Product(b, kafkaMembers))
@@ -40,6 +44,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		Logger:          log,
 		Version:         versionString(),
 		Listeners:       func() map[string]string { return addrs },
+		Nodes:           b.Nodes,
 		Ready:           ready,
 		Registry:        reg,
 		Alerts:          al,
@@ -54,6 +59,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 		ExtraHosts:          splitList(f.tlsHosts),
 		RPC:                 rpc,
 		LogService:          logs,
+		QueueService:        queues,
 		Logs:                logs,
 		Downlink:            downlinks,
 		Sender:              pub,

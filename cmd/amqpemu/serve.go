@@ -49,6 +49,7 @@ type serveFlags struct {
 	retention, ackWait     time.Duration
 	maxGroups              int
 	maxMembers             int
+	memberTTL              time.Duration
 	maxMessageSize         int
 	amqpAddr, amqpsAddr    string
 	stompAddr, stompsAddr  string
@@ -75,7 +76,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.dataDir, "data", "./amqpemu-data", "JetStream store and state (embedded server)")
 	fs.StringVar(&f.natsURL, "nats-url", "", "use an external NATS JetStream server or cluster instead of the embedded one (several URLs comma-separated)")
 	fs.IntVar(&f.replicas, "replicas", 1, "copies JetStream keeps of the stream and the state buckets, 1 to 5 (over 1 needs a cluster)")
-	fs.StringVar(&f.serverName, "server-name", "", "this node's name in an embedded cluster, unique among its nodes (needed with --cluster-listen)")
+	fs.StringVar(&f.serverName, "server-name", "", "this node's name, unique among the cluster's nodes (needed with --cluster-listen; with --nats-url it names the amqpemu node, else the host name and a random suffix do)")
 	fs.StringVar(&f.clusterName, "cluster-name", broker.DefaultClusterName, "name of the embedded cluster, the same on every node")
 	fs.StringVar(&f.clusterListen, "cluster-listen", "", "make the embedded NATS a clustered JetStream node: host:port where the other nodes' routes connect")
 	fs.StringVar(&f.routes, "routes", "", "the embedded cluster's nodes, comma-separated nats-route://host:port (this node may be listed)")
@@ -83,6 +84,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.DurationVar(&f.ackWait, "ack-timeout", 30*time.Second, "unsettled messages are redelivered after this")
 	fs.IntVar(&f.maxGroups, "max-groups", 1000, "consumer groups at most")
 	fs.IntVar(&f.maxMembers, "max-clients", 64, "online clients per consumer group at most")
+	fs.DurationVar(&f.memberTTL, "member-ttl", 15*time.Second, "in a cluster, how long the clients of an amqpemu node that died still count against --max-clients")
 	fs.IntVar(&f.maxMessageSize, "max-message-size", broker.DefaultMaxMessageSize, "largest device message payload (and generic queue message) in bytes, on every front end")
 	fs.StringVar(&f.amqpAddr, "amqp", "127.0.0.1:5672", "AMQP 1.0 listen address, plain TCP (`off` disables; port 0 picks one)")
 	fs.StringVar(&f.amqpsAddr, "amqps", "127.0.0.1:5671", "AMQP 1.0 over TLS listen address (`off` disables)")
@@ -157,8 +159,8 @@ func checkClusterFlags(f *serveFlags) error {
 	switch {
 	case f.replicas < 1 || f.replicas > broker.MaxReplicas:
 		return fmt.Errorf("--replicas %d: want 1 to %d", f.replicas, broker.MaxReplicas)
-	case f.natsURL != "" && (f.clusterListen != "" || f.routes != "" || f.serverName != ""):
-		return errors.New("--cluster-listen, --routes and --server-name cluster the embedded NATS; with --nats-url the cluster is the external one")
+	case f.natsURL != "" && (f.clusterListen != "" || f.routes != ""):
+		return errors.New("--cluster-listen and --routes cluster the embedded NATS; with --nats-url the cluster is the external one")
 	case f.routes != "" && f.clusterListen == "":
 		return errors.New("--routes needs --cluster-listen: the other nodes route back to this one there")
 	case f.clusterListen != "" && f.serverName == "":
@@ -384,7 +386,7 @@ func openBroker(ctx context.Context, f *serveFlags, obs broker.Observer, log zer
 		DataDir: f.dataDir, NATSURLs: splitList(f.natsURL), Replicas: f.replicas,
 		ServerName: f.serverName, ClusterName: f.clusterName, ClusterListen: f.clusterListen, Routes: splitList(f.routes),
 		Retention: f.retention, AckTimeout: f.ackWait,
-		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, Observer: obs,
+		MaxGroups: f.maxGroups, MaxMembers: f.maxMembers, MemberTTL: f.memberTTL, Observer: obs,
 		MaxMessageSize: f.maxMessageSize,
 		Logger:         log.With().Str("component", "broker").Logger(),
 	})

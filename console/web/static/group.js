@@ -77,10 +77,14 @@ export function groupPage(id, tab = 'status') {
     document.getElementById('last-consumed').textContent = fmtTime(s.lastConsumedAt);
     clearBtn.hidden = !(s.accumulation > 0);
     const cs = s.clients || [];
+    // In a cluster each client says which amqpemu node it is on.
+    const clustered = cs.some((c) => c.node);
+    const cols = [['Client id'], ['Address'], ...(clustered ? [['Node']] : []), ['Online since'],
+      ['Realtime rate (msg/min)', 'num'], ['Backlog rate (msg/min)', 'num']];
     clientsBox.replaceChildren(cs.length === 0 ? h('p', {}, 'No client is connected.') :
-      table([['Client id'], ['Address'], ['Online since'], ['Realtime rate (msg/min)', 'num'], ['Backlog rate (msg/min)', 'num']],
-        cs.map((c) => h('tr', {}, h('td', { class: 'mono' }, c.clientId), h('td', { class: 'mono' }, c.address),
-          h('td', {}, fmtTime(c.onlineSince)), h('td', { class: 'num' }, fmtNum(c.realtimeRate)), h('td', { class: 'num' }, fmtNum(c.backlogRate))))));
+      table(cols, cs.map((c) => h('tr', {}, h('td', { class: 'mono' }, c.clientId), h('td', { class: 'mono' }, c.address),
+        ...(clustered ? [h('td', { class: 'mono' }, c.node)] : []),
+        h('td', {}, fmtTime(c.onlineSince)), h('td', { class: 'num' }, fmtNum(c.realtimeRate)), h('td', { class: 'num' }, fmtNum(c.backlogRate))))));
   }
 
   const windowSeconds = () => ({ '15m': 900, '1h': 3600, '8h': 28800 })[windowSel.value];

@@ -1,0 +1,258 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clusterPair opens two brokers on an external three-node NATS cluster,
+// Replicas 3, as two amqpemu nodes behind one engine.
+func clusterPair(t *testing.T, mod func(*Config)) []*Broker {
+	t.Helper()
+	_, urls := natsCluster(t, 3)
+	cfgs := []Config{{NATSURLs: urls, Replicas: 3, ServerName: "a"}, {NATSURLs: urls, Replicas: 3, ServerName: "b"}}
+	for i := range cfgs {
+		if mod != nil {
+			mod(&cfgs[i])
+		}
+	}
+	bs := openTogether(t, cfgs)
+	waitFor(t, func() bool { return len(bs[0].Nodes()) == 2 && len(bs[1].Nodes()) == 2 })
+	return bs
+}
+
+// joinAs joins group id on b as client, with credit, leaving at cleanup.
+func joinAs(t *testing.T, b *Broker, id, client string, credit int) (*Member, inbox, error) {
+	t.Helper()
+	in := make(inbox, 10000)
+	m, err := b.Join(ctxT(t), id, MemberInfo{ClientID: client, Address: "127.0.0.1:1"}, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.Cleanup(m.Leave)
+	m.Credit(credit)
+	return m, in, nil
+}
+
+// The limit of online clients holds across nodes: of 2×40 clients joining
+// one group at once on two nodes, exactly MaxMembers (64) get in, the rest
+// are refused with ErrTooManyMembers; one leaving on one node makes room
+// for one on the other.
+func TestClusterMemberLimitRace(t *testing.T) {
+	bs := clusterPair(t, nil)
+	const perNode = 40
+	var admitted atomic.Int32
+	var mu sync.Mutex
+	var members []*Member
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*perNode)
+	for _, b := range bs {
+		for i := range perNode {
+			wg.Go(func() {
+				m, _, err := joinAs(t, b, DefaultGroupID, fmt.Sprintf("%s-%d", b.Node(), i), 1)
+				if err != nil {
+					errs <- err
+					return
+				}
+				admitted.Add(1)
+				mu.Lock()
+				members = append(members, m)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, ErrTooManyMembers) {
+			t.Fatalf("a join failed otherwise: %v", err)
+		}
+	}
+	if n := admitted.Load(); n != 64 {
+		t.Fatalf("%d clients admitted across two nodes, want 64", n)
+	}
+	var onA int
+	for _, m := range members {
+		if m.g.b == bs[0] {
+			onA++
+		}
+	}
+	t.Logf("admitted 64 of %d: %d on node a, %d on node b", 2*perNode, onA, 64-onA)
+	for _, b := range bs {
+		if _, _, err := joinAs(t, b, DefaultGroupID, "65th", 1); !errors.Is(err, ErrTooManyMembers) {
+			t.Fatalf("65th client on node %s: %v, want ErrTooManyMembers", b.Node(), err)
+		}
+	}
+	// One leaves on a, and one joins on b.
+	var leaver *Member
+	for _, m := range members {
+		if m.g.b == bs[0] {
+			leaver = m
+			break
+		}
+	}
+	if leaver == nil {
+		t.Fatal("no member on node a")
+	}
+	leaver.Leave()
+	if _, _, err := joinAs(t, bs[1], DefaultGroupID, "after-leave", 1); err != nil {
+		t.Fatalf("joining after one left: %v", err)
+	}
+}
+
+// A node that dies keeps its slots only until the member TTL frees them.
+func TestClusterSlotsFreedWhenNodeDies(t *testing.T) {
+	bs := clusterPair(t, func(c *Config) { c.MaxMembers = 2; c.MemberTTL = 2 * time.Second })
+	for i := range 2 {
+		if _, _, err := joinAs(t, bs[0], DefaultGroupID, fmt.Sprint("a", i), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := joinAs(t, bs[1], DefaultGroupID, "b0", 1); !errors.Is(err, ErrTooManyMembers) {
+		t.Fatalf("third client while two are online: %v", err)
+	}
+	start := time.Now()
+	crash(bs[0])
+	waitFor(t, func() bool {
+		_, _, err := joinAs(t, bs[1], DefaultGroupID, "b0", 1)
+		return err == nil
+	})
+	t.Logf("a dead node's slots were free again after %v (member TTL 2s)", time.Since(start).Round(100*time.Millisecond))
+	waitFor(t, func() bool { return len(bs[1].Nodes()) == 1 })
+}
+
+// crash stops b as a killed process would: nothing is handed back, no
+// slot released, no record removed; the engine connection just goes.
+func crash(b *Broker) {
+	b.mu.Lock()
+	b.closed = true
+	rts := make([]*dispatcher, 0, len(b.runtimes))
+	for _, g := range b.runtimes {
+		rts = append(rts, g)
+	}
+	b.mu.Unlock()
+	close(b.quit)
+	b.e().nc.Close()
+	for _, g := range rts {
+		g.cancel()
+		<-g.done
+	}
+	<-b.keepDone
+	<-b.superDone
+	<-b.acksDone
+}
+
+// Whichever node is asked, a group's status is the cluster's: the clients
+// of both nodes, each with its node, and the consumption of both.
+func TestClusterStatusAggregated(t *testing.T) {
+	bs := clusterPair(t, nil)
+	ma, ina, err := joinAs(t, bs[0], DefaultGroupID, "on-a", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, inb, err := joinAs(t, bs[1], DefaultGroupID, "on-b", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, bs[0], "pkS", 40)
+	got := 0
+	deadline := time.After(20 * time.Second)
+	for got < 40 {
+		select {
+		case d := <-ina:
+			ma.Settle(d.Token, Ack)
+		case d := <-inb:
+			mb.Settle(d.Token, Ack)
+		case <-deadline:
+			t.Fatalf("%d of 40 delivered", got)
+		}
+		got++
+	}
+	waitBacklog(t, bs[1], DefaultGroupID, 0)
+	for _, b := range bs {
+		st, err := b.GroupStats(ctxT(t), DefaultGroupID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var who []string
+		for _, c := range st.Clients {
+			who = append(who, c.ClientID+"@"+c.Node)
+		}
+		slices.Sort(who)
+		if !slices.Equal(who, []string{"on-a@a", "on-b@b"}) {
+			t.Fatalf("status from node %s: clients %v", b.Node(), who)
+		}
+		if st.RealtimeRate+st.BacklogRate != 40 || st.LastConsumedAt.IsZero() {
+			t.Fatalf("status from node %s: realtime %d + backlog %d, want 40 in all; last consumed %v",
+				b.Node(), st.RealtimeRate, st.BacklogRate, st.LastConsumedAt)
+		}
+	}
+}
+
+// Each message goes to a member chosen at random among all the cluster's:
+// with one member on node a and three on node b, each gets about a quarter,
+// not node a's member half.
+func TestClusterSpreadOverMembers(t *testing.T) {
+	bs := clusterPair(t, nil)
+	type member struct {
+		m  *Member
+		in inbox
+		n  int
+	}
+	var ms []*member
+	for i, b := range []*Broker{bs[0], bs[1], bs[1], bs[1]} {
+		// Credit for every message: the choice is never narrowed by a
+		// member that has none left (how fast each acks).
+		m, in, err := joinAs(t, b, DefaultGroupID, fmt.Sprint("m", i), 2000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, &member{m: m, in: in})
+	}
+	take := func(x *member, d Delivery) {
+		x.n++
+		x.m.Settle(d.Token, Ack)
+	}
+	// Real-time traffic, ten messages at a time, each ten delivered
+	// before the next: the members' requests wait when messages arrive.
+	// (Draining a backlog, the split across nodes also follows how soon
+	// each asks again: within ±30% of even in our runs.)
+	const total, burst = 2000, 10
+	deadline := time.After(60 * time.Second)
+	for sent := 0; sent < total; sent += burst {
+		publish(t, bs[0], "pkR", burst)
+		for range burst {
+			select {
+			case d := <-ms[0].in:
+				take(ms[0], d)
+			case d := <-ms[1].in:
+				take(ms[1], d)
+			case d := <-ms[2].in:
+				take(ms[2], d)
+			case d := <-ms[3].in:
+				take(ms[3], d)
+			case <-deadline:
+				t.Fatalf("%d of %d sent, not all delivered", sent+burst, total)
+			}
+		}
+	}
+	// Binomial(total, 1/4): a member's count is within 5 standard
+	// deviations of total/4 but for a chance of about 1e-6.
+	sd := math.Sqrt(total * 0.25 * 0.75)
+	var counts []int
+	for _, x := range ms {
+		counts = append(counts, x.n)
+	}
+	t.Logf("member on a: %d; members on b: %v (expected %d ± %.0f each)", counts[0], counts[1:], total/4, 5*sd)
+	for i, n := range counts {
+		if math.Abs(float64(n)-total/4) > 5*sd {
+			t.Errorf("member %d got %d of %d, want %d ± %.0f", i, n, total, total/4, 5*sd)
+		}
+	}
+}
