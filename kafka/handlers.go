@@ -68,9 +68,14 @@ func apiVersionsUnsupported() kmsg.Response {
 	return resp
 }
 
-// self is the broker's host and port as the client reached it.
+// self is the broker's host and port: as configured, or as the client
+// reached it.
 func (c *conn) self() (string, int32) {
-	host, port, _ := net.SplitHostPort(c.nc.LocalAddr().String())
+	addr := c.s.cfg.Advertised
+	if addr == "" {
+		addr = c.nc.LocalAddr().String()
+	}
+	host, port, _ := net.SplitHostPort(addr)
 	p, _ := strconv.Atoi(port)
 	return host, int32(p)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/amqpemu/amqpemu/broker"
 )
@@ -25,7 +26,7 @@ func start(t *testing.T) *env { t.Helper(); return startTB(t) }
 
 func startB(b *testing.B) *env { return startTB(b) }
 
-func startTB(t testing.TB) *env {
+func startTB(t testing.TB, mod ...func(*Config)) *env {
 	t.Helper()
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -34,7 +35,11 @@ func startTB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Config{Backend: b, Logger: log})
+	cfg := Config{Backend: b, Logger: log}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	s := NewServer(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -376,4 +381,13 @@ func sum(m map[int32]broker.PartitionProgress) int64 {
 		n += v.Lag
 	}
 	return n
+}
+
+func TestAdvertisedAddress(t *testing.T) {
+	e := startTB(t, func(c *Config) { c.Advertised = "kafka.example:19092" })
+	cl := e.client(t)
+	mr := raw[*kmsg.MetadataResponse](t, cl, kmsg.NewPtrMetadataRequest())
+	if len(mr.Brokers) != 1 || mr.Brokers[0].Host != "kafka.example" || mr.Brokers[0].Port != 19092 {
+		t.Fatalf("brokers %+v", mr.Brokers)
+	}
 }

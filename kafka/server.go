@@ -40,6 +40,11 @@ type Backend interface {
 type Config struct {
 	Backend Backend // required
 	Logger  zerolog.Logger
+	// Advertised is the host:port Metadata and FindCoordinator tell
+	// clients to connect to; default the address each client connected to
+	// (which, behind a port mapping such as a container's, clients may not
+	// reach: give the mapped address then, as Kafka's advertised.listeners).
+	Advertised string
 	// MaxRequestSize bounds one request frame; default 100 MiB, Kafka's
 	// socket.request.max.bytes.
 	MaxRequestSize int

@@ -56,6 +56,7 @@ type serveFlags struct {
 	httpAddr               string
 	mqttAddr, mqttsAddr    string
 	kafkaAddr              string
+	kafkaAdvertised        string
 	listenAll              bool
 	allowAnonymous         bool
 	autoRegisterDevices    bool
@@ -93,6 +94,7 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.mqttAddr, "mqtt", "127.0.0.1:1883", "MQTT device listen address, plain TCP and TLS on one port as on the platform: devices sign in with their triple (`off` disables)")
 	fs.StringVar(&f.mqttsAddr, "mqtts", "off", "MQTT over TLS only, on a port of its own (e.g. 127.0.0.1:8883)")
 	fs.StringVar(&f.kafkaAddr, "kafka", "off", "Kafka protocol listen address (e.g. 127.0.0.1:9092): topics named after products and Kafka consumer groups, no authentication")
+	fs.StringVar(&f.kafkaAdvertised, "kafka-advertised", "", "host:port the Kafka listener tells clients to connect to (default: the address each client connected to; set it behind a port mapping)")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
@@ -127,6 +129,11 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see amqpemu serve --help)", fs.Arg(0))
+	}
+	if f.kafkaAdvertised != "" {
+		if _, port, err := net.SplitHostPort(f.kafkaAdvertised); err != nil || port == "" {
+			return nil, fmt.Errorf("--kafka-advertised %q: want host:port", f.kafkaAdvertised)
+		}
 	}
 	if err := checkMaxMessageSize(f.maxMessageSize); err != nil {
 		return nil, err
@@ -310,7 +317,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		mqttCfg.AutoRegister = registry.AutoRegister
 	}
 	devSrv := mqtt.New(mqttCfg)
-	kafkaSrv := kafka.NewServer(kafka.Config{Backend: b, Logger: log.With().Str("component", "kafka").Logger()})
+	kafkaSrv := kafka.NewServer(kafka.Config{Backend: b, Advertised: f.kafkaAdvertised, Logger: log.With().Str("component", "kafka").Logger()})
 	if _, on := listeners["kafka"]; on && exposed {
 		log.Warn().Msg("the Kafka listener has no authentication: anyone who reaches it reads and writes every topic")
 	}
