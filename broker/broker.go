@@ -33,6 +33,8 @@ type Broker struct {
 	subCache *subCache // the subscriptions bucket, for routing at ingest
 	ingest   ingestMeter
 
+	kafkaSkips skipCache // empty partition reads, for Read (kafka.go)
+
 	mu       sync.Mutex
 	runtimes map[string]*dispatcher // live dispatchers by durable consumer name
 	queues   map[string]bool        // generic queues whose consumer exists

@@ -6,4 +6,9 @@
 // It knows nothing of AMQP or STOMP: front ends join groups as members and
 // report outcomes. State (groups, subscriptions) lives in JetStream KV, so an
 // embedded server's --data directory holds everything across restarts.
+//
+// Kafka topics, partitions, offsets and committed group positions are read
+// over the same stream without consumers of their own (kafka.go,
+// kafka_offsets.go, kafka_scan.go): a partition is a slice of a topic's
+// subjects chosen by device hash, an offset is a stream sequence.
 package broker

@@ -155,12 +155,14 @@ func (e *engine) attach(ctx context.Context, cfg Config, cluster, shared bool) e
 func (e *engine) ensureStream(ctx context.Context, cfg Config) error {
 	scfg := jetstream.StreamConfig{
 		Name:      streamName,
-		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>"},
+		Subjects:  []string{rootDefault + ".>", rootSubscribed + ".>", "queue.>", kafkaRoot + ".>"},
 		Retention: jetstream.LimitsPolicy,
 		Storage:   jetstream.FileStorage,
 		Discard:   jetstream.DiscardOld,
 		MaxAge:    cfg.Retention,
 		Replicas:  cfg.Replicas,
+		// Kafka reads fetch batches of a topic's messages (kafka_scan.go).
+		AllowDirect: true,
 	}
 	s, err := e.js.Stream(ctx, streamName)
 	switch {
@@ -193,7 +195,8 @@ func (e *engine) ensureStream(ctx context.Context, cfg Config) error {
 // sameStream reports whether the stream has every setting want sets.
 func sameStream(have, want jetstream.StreamConfig) bool {
 	return slices.Equal(have.Subjects, want.Subjects) && have.MaxAge == want.MaxAge && have.Replicas == want.Replicas &&
-		have.Retention == want.Retention && have.Discard == want.Discard && have.Metadata[idBaseKey] == want.Metadata[idBaseKey]
+		have.Retention == want.Retention && have.Discard == want.Discard && have.Metadata[idBaseKey] == want.Metadata[idBaseKey] &&
+		have.AllowDirect == want.AllowDirect
 }
 
 // ensureKV opens a KV bucket, creating it or changing its replicas as

@@ -16,13 +16,14 @@ import (
 	"github.com/amqpemu/amqpemu/logservice"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/openapi"
+	"github.com/amqpemu/amqpemu/openapi/alikafka"
 	"github.com/amqpemu/amqpemu/openapi/iot"
 )
 
 // newHTTPServer builds the REST API, the vendor's RPC OpenAPI, /metrics and
 // /healthz over b (and the alert rules over al, the device registry over
 // devs); the OpenAPI Pub goes through pub, which records into downlinks.
-func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, hist console.History, logs *logservice.Server, log zerolog.Logger) (*http.Server, error) {
+func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console.Alerts, devs console.Devices, lns map[string]net.Listener, exposed bool, ready func() bool, downlinks *downlink.Recorder, pub iot.Downlink, hist console.History, logs *logservice.Server, log zerolog.Logger, kafkaMembers alikafka.Members) (*http.Server, error) {
 	if err := metrics.RegisterCollectors(m.reg, b, log); err != nil {
 		return nil, err
 	}
@@ -37,6 +38,7 @@ func newHTTPServer(f *serveFlags, b *broker.Broker, m *observability, al console
 	}
 	rpc := openapi.New(openapi.Config{AccessKeys: map[string]string{f.accessKeyID: f.accessKeySecret}, Logger: log})
 	rpc.Register(iot.Version, iot.Product(b, pub))
+	rpc.Register(alikafka.Version, alikafka.Product(b, kafkaMembers))
 	api := console.New(console.Config{
 		Broker:          b,
 		Logger:          log,

@@ -28,6 +28,7 @@ func listenerSpecs(f *serveFlags) []listenerSpec {
 		{"http", "--http", f.httpAddr, false, false},
 		{"mqtt", "--mqtt", f.mqttAddr, false, true},
 		{"mqtts", "--mqtts", f.mqttsAddr, true, false},
+		{"kafka", "--kafka", f.kafkaAddr, false, false},
 	}
 }
 

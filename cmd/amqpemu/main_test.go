@@ -122,6 +122,7 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"serve", "--log-level", "loud"},
 		{"serve", "--data", t.TempDir(), "--amqp", "off", "--amqps", "off", "--stomp", "off", "--stomps", "off", "--http", "off", "--mqtt", "off"},
 		{"serve", "--data", t.TempDir(), "--amqp", "256.0.0.1:99999"},
+		{"serve", "--data", t.TempDir(), "--kafka-advertised", "no-port"},
 		{"frobnicate"},
 	} {
 		if err := run(context.Background(), args, nil, devNull(t)); err == nil {

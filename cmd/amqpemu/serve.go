@@ -25,6 +25,7 @@ import (
 	"github.com/amqpemu/amqpemu/downlink"
 	"github.com/amqpemu/amqpemu/history"
 	"github.com/amqpemu/amqpemu/internal/datadir"
+	"github.com/amqpemu/amqpemu/kafka"
 	"github.com/amqpemu/amqpemu/metrics"
 	"github.com/amqpemu/amqpemu/mqtt"
 	"github.com/amqpemu/amqpemu/stomp"
@@ -54,6 +55,8 @@ type serveFlags struct {
 	stompAddr, stompsAddr  string
 	httpAddr               string
 	mqttAddr, mqttsAddr    string
+	kafkaAddr              string
+	kafkaAdvertised        string
 	listenAll              bool
 	allowAnonymous         bool
 	autoRegisterDevices    bool
@@ -90,6 +93,8 @@ func serveFlagSet(f *serveFlags) *flag.FlagSet {
 	fs.StringVar(&f.stompsAddr, "stomps", "127.0.0.1:61614", "STOMP 1.2 over TLS listen address (`off` disables)")
 	fs.StringVar(&f.mqttAddr, "mqtt", "127.0.0.1:1883", "MQTT device listen address, plain TCP and TLS on one port as on the platform: devices sign in with their triple (`off` disables)")
 	fs.StringVar(&f.mqttsAddr, "mqtts", "off", "MQTT over TLS only, on a port of its own (e.g. 127.0.0.1:8883)")
+	fs.StringVar(&f.kafkaAddr, "kafka", "off", "Kafka protocol listen address (e.g. 127.0.0.1:9092): topics named after products and Kafka consumer groups, no authentication")
+	fs.StringVar(&f.kafkaAdvertised, "kafka-advertised", "", "host:port the Kafka listener tells clients to connect to (default: the address each client connected to; set it behind a port mapping)")
 	fs.StringVar(&f.httpAddr, "http", "127.0.0.1:8080", "REST API, /metrics and /healthz listen address (`off` disables)")
 	fs.BoolVar(&f.listenAll, "listen-all", false, "listen on every interface instead of loopback (then anonymous access is off and the API needs the access key)")
 	fs.BoolVar(&f.allowAnonymous, "allow-anonymous", false, "keep anonymous AMQP access when listening beyond loopback")
@@ -125,6 +130,11 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see amqpemu serve --help)", fs.Arg(0))
 	}
+	if f.kafkaAdvertised != "" {
+		if _, port, err := net.SplitHostPort(f.kafkaAdvertised); err != nil || port == "" {
+			return nil, fmt.Errorf("--kafka-advertised %q: want host:port", f.kafkaAdvertised)
+		}
+	}
 	if err := checkMaxMessageSize(f.maxMessageSize); err != nil {
 		return nil, err
 	}
@@ -135,7 +145,7 @@ func parseServeFlags(args []string, stdout, stderr io.Writer) (*serveFlags, erro
 		return nil, err
 	}
 	if f.listenAll {
-		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr, &f.mqttAddr, &f.mqttsAddr} {
+		for _, a := range []*string{&f.amqpAddr, &f.amqpsAddr, &f.stompAddr, &f.stompsAddr, &f.httpAddr, &f.mqttAddr, &f.mqttsAddr, &f.kafkaAddr} {
 			if h, p, err := net.SplitHostPort(*a); err == nil && h == "127.0.0.1" {
 				*a = net.JoinHostPort("", p)
 			}
@@ -307,6 +317,10 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		mqttCfg.AutoRegister = registry.AutoRegister
 	}
 	devSrv := mqtt.New(mqttCfg)
+	kafkaSrv := kafka.NewServer(kafka.Config{Backend: b, Advertised: f.kafkaAdvertised, Logger: log.With().Str("component", "kafka").Logger()})
+	if _, on := listeners["kafka"]; on && exposed {
+		log.Warn().Msg("the Kafka listener has no authentication: anyone who reaches it reads and writes every topic")
+	}
 	var ready atomic.Bool
 	// /healthz fails until every listener is up, and while the engine is unreachable.
 	healthy := func() bool { return ready.Load() && b.Healthy() }
@@ -315,7 +329,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 	defer logs.Close() // before closeBroker
-	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, logs, log)
+	web, err := newHTTPServer(f, b, obs, alertEval, registry, listeners, exposed, healthy, downlinks, devSrv, sampler, logs, log, kafkaSrv)
 	if err != nil {
 		return err
 	}
@@ -330,6 +344,8 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 			mqttListeners = append(mqttListeners, ln)
 		case "stomp", "stomps":
 			go func() { errc <- stompSrv.Serve(ln) }()
+		case "kafka":
+			go func() { errc <- kafkaSrv.Serve(ln) }()
 		default:
 			go func() { errc <- srv.Serve(ln) }()
 		}
@@ -349,7 +365,7 @@ func serve(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	web.Shutdown(sctx)
-	if serr := errors.Join(srv.Shutdown(sctx), stompSrv.Shutdown(sctx), devSrv.Shutdown(sctx)); serr != nil {
+	if serr := errors.Join(srv.Shutdown(sctx), stompSrv.Shutdown(sctx), devSrv.Shutdown(sctx), kafkaSrv.Shutdown(sctx)); serr != nil {
 		log.Warn().Err(serr).Msg("shutdown timed out")
 	}
 	return err
