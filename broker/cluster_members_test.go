@@ -290,3 +290,19 @@ func TestClusterLastMemberLeavesNothingStranded(t *testing.T) {
 		}
 	}
 }
+
+// A node whose JetStream cluster lost its quorum cannot renew its slots:
+// it stops reporting itself healthy within the member TTL, although its
+// connection to a surviving NATS server is up.
+func TestClusterHealthyNeedsQuorum(t *testing.T) {
+	nss, urls := natsCluster(t, 3)
+	bs := openTogether(t, []Config{{NATSURLs: urls[:1], Replicas: 3, MemberTTL: 1500 * time.Millisecond}})
+	if !bs[0].Healthy() {
+		t.Fatal("not healthy at the start")
+	}
+	nss[1].Shutdown()
+	nss[2].Shutdown()
+	start := time.Now()
+	waitFor(t, func() bool { return !bs[0].Healthy() })
+	t.Logf("unhealthy %v after losing the quorum (member TTL 1.5s); connected: %v", time.Since(start).Round(100*time.Millisecond), bs[0].connected())
+}
