@@ -177,6 +177,9 @@ func (b *Broker) setup(ctx context.Context) error {
 	if b.ns != nil && !b.clustered() {
 		return b.recoverInFlight(ctx)
 	}
+	if b.clustered() {
+		b.waitCaughtUp(ctx)
+	}
 	return nil
 }
 

@@ -47,7 +47,7 @@ func (b *Broker) e() *engine { return b.eng.Load() }
 // JetStream cluster has a quorum).
 func (b *Broker) Healthy() bool {
 	e := b.e()
-	return !b.isClosed() && e != nil && e.nc.IsConnected() && b.inQuorum()
+	return !b.isClosed() && e != nil && e.nc.IsConnected() && b.inQuorum() && !b.cluster.behind.Load()
 }
 
 // connected is Healthy without the broker lock, for the publish paths
@@ -60,7 +60,7 @@ func (b *Broker) connected() bool {
 // unavailable marks err as the engine's absence when the connection is
 // down, so front ends answer "try again" rather than "internal error".
 func (b *Broker) unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) || b.Healthy() {
+	if err == nil || errors.Is(err, ErrUnavailable) || (b.Healthy() && !engineAway(err)) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)

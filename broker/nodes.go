@@ -55,6 +55,7 @@ func nodeName(serverName string) string {
 // cluster is this node's view of the others, kept by keep.
 type cluster struct {
 	peers    atomic.Pointer[[]string] // the other live nodes, as of the last round
+	behind   atomic.Bool              // the embedded cluster node's JetStream is not current
 	lastBeat atomic.Int64             // unix nanoseconds of the last round that reached the engine
 	since    time.Time
 }
@@ -99,6 +100,7 @@ func (b *Broker) keepRound() error {
 		return err
 	}
 	b.renewLeases(ctx)
+	b.cluster.behind.Store(b.jetStreamBehind())
 	var peers []string
 	err = b.readKeys(ctx, nodeKey("*"), func(key string, _ []byte) {
 		if name := strings.TrimPrefix(key, nodeKey("")); name != b.node {

@@ -89,6 +89,57 @@ func transient(err error) bool {
 		errors.Is(err, jetstream.ErrStreamNameAlreadyInUse)
 }
 
+// engineAway reports whether err says that JetStream did not answer in
+// time or is electing its leaders: the engine is away for now, whatever
+// the connection says, and the caller may try again.
+func engineAway(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode == codeClusterNotAvailable
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
+// catchUpWait bounds how long a clustered node waits, at start, for its
+// copies of the streams to catch up.
+const catchUpWait = 60 * time.Second
+
+// waitCaughtUp waits until the embedded clustered server's copies of the
+// streams and consumers are current (nats-server's own health check), so
+// that a node restarted in a rolling restart says it is ready only once
+// the next may be stopped. It gives up, saying so, when ctx ends.
+func (b *Broker) waitCaughtUp(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, catchUpWait)
+	defer cancel()
+	start, told := time.Now(), false
+	for b.jetStreamBehind() {
+		if !told && time.Since(start) > time.Second {
+			b.log.Info().Msg("waiting for this node's copies of the streams to catch up with the cluster")
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			b.log.Warn().Dur("waited", time.Since(start)).Msg("starting before this node's copies of the streams caught up")
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if told {
+		b.log.Info().Dur("after", time.Since(start).Round(time.Millisecond)).Msg("caught up with the cluster")
+	}
+}
+
+// jetStreamBehind reports whether the embedded server is a cluster node
+// whose JetStream is not current (catching up, or without a leader).
+func (b *Broker) jetStreamBehind() bool {
+	if b.ns == nil || !b.clustered() {
+		return false
+	}
+	hs := b.ns.Healthz(nil)
+	return hs.Status != "ok" || hs.Error != ""
+}
+
 // explainReplicas adds what to do to an error refusing cfg's replica count.
 func explainReplicas(err error, replicas int) error {
 	var apiErr *jetstream.APIError

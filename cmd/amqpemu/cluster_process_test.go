@@ -38,8 +38,19 @@ func (l *ledger) publish(t *testing.T, em *emulator, n int) {
 		l.n++
 		msgs[i] = map[string]string{"productKey": "pkK", "deviceName": "d1", "payload": bodies[i]}
 	}
-	if code := restJSON(t, "POST", em.http, "/api/v1/messages", msgs, nil); code != http.StatusAccepted {
-		t.Fatalf("publishing through %s: %d", em.http, code)
+	// A 503 (the engine away for a moment, as during an election) is for
+	// the client to send again, as a device's client would.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code := restJSON(t, "POST", em.http, "/api/v1/messages", msgs, nil)
+		if code == http.StatusAccepted {
+			break
+		}
+		if code != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("publishing through %s: %d", em.http, code)
+		}
+		t.Logf("publishing through %s: 503, sending again", em.http)
+		time.Sleep(200 * time.Millisecond) // as a client backs off
 	}
 	for _, b := range bodies {
 		l.sent[b] = true
