@@ -111,6 +111,9 @@ for round in $(seq "$ROUNDS"); do
 	nats s2 47202 47102 47302
 	nats s3 47203 47103 47303
 	urls=nats://127.0.0.1:47201,nats://127.0.0.1:47202,nats://127.0.0.1:47203
+	for m in 47301 47302 47303; do # each answers its monitoring port once it listens
+		for _ in $(seq 100); do curl -sf "http://127.0.0.1:$m/varz" >/dev/null && break; sleep 0.1; done
+	done
 	serve c1 "$WORK/c1-$round" 47011 47012 --nats-url "$urls" --replicas 3 --server-name c1
 	serve c2 "$WORK/c2-$round" 47021 47022 --nats-url "$urls" --replicas 3 --server-name c2
 	drain amqp://127.0.0.1:47011 amqp://127.0.0.1:47021

@@ -257,9 +257,9 @@ func TestClusterSpreadOverMembers(t *testing.T) {
 	}
 }
 
-// A node whose last member left takes nothing more: what its requests
-// still asked for goes to the members on the other node at once, not
-// after the ack timeout.
+// A node whose last member left keeps nothing: what its requests still
+// bring goes back at once, to the members on the other node, not after
+// the ack timeout.
 func TestClusterLastMemberLeavesNothingStranded(t *testing.T) {
 	bs := clusterPair(t, nil) // ack timeout 30 s
 	ma, _, err := joinAs(t, bs[0], DefaultGroupID, "leaves", 100)

@@ -474,14 +474,11 @@ func (m *Member) Leave() {
 	m.inflight = nil
 	var orphans []fetched
 	if len(g.members) == 0 {
+		// On a shared engine, what the requests still out bring until
+		// they expire goes back as it comes (see dispatch). Dropping their
+		// subscriptions instead would lose what is already on its way, for
+		// an ack timeout.
 		orphans, g.pending = g.pending, nil
-		// What is still asked for would come to no member: on a shared
-		// engine, withdraw the requests so that JetStream gives it to
-		// the other nodes' (alone, a member joining takes it).
-		if g.b.shared() {
-			g.dropRequests()
-			g.outstanding = 0
-		}
 	}
 	g.mu.Unlock()
 	for _, f := range back {
