@@ -109,6 +109,13 @@ func (b *Broker) dial(ctx context.Context) (*engine, error) {
 	return e, nil
 }
 
+// publishAckWait is how long a publish waits for JetStream's
+// acknowledgement before its sender is told to send again. JetStream
+// answers in milliseconds; no answer at all means the stream's leader died
+// with the message (seen in bench/cluster.sh: 30 s of ingest stalled on
+// the unanswered), and a new leader is elected in seconds.
+const publishAckWait = 5 * time.Second
+
 // headroom is room for a stored message's headers and subject beyond its
 // payload.
 const headroom = 16 << 10
@@ -121,7 +128,7 @@ const headroom = 16 << 10
 func (e *engine) attach(ctx context.Context, cfg Config, cluster, shared bool) error {
 	var err error
 	// Futures time out rather than wait forever on a connection that died.
-	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncTimeout(30*time.Second)); err != nil {
+	if e.js, err = jetstream.New(e.nc, jetstream.WithPublishAsyncTimeout(publishAckWait)); err != nil {
 		return err
 	}
 	if err := e.waitReady(ctx, cluster); err != nil {
