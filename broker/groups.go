@@ -257,5 +257,8 @@ func (b *Broker) DeleteGroup(ctx context.Context, ref string) error {
 	if err := b.e().stream.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("deleting group %s: %w", id, err)
 	}
+	if err := b.dropRule(ctx, consumerName(id)); err != nil {
+		return err
+	}
 	return b.e().groups.Delete(ctx, id)
 }
