@@ -83,6 +83,7 @@ type dispatcher struct {
 	// almost always; ruleChecked is when it was last checked for done.
 	rule        *skipRule
 	ruleChecked time.Time
+	unwatch     context.CancelFunc // ends the watch of rule's key, on a shared engine
 
 	wake   chan struct{} // capacity 1: credit arrived
 	ctx    context.Context

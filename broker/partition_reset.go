@@ -30,6 +30,13 @@ import (
 // group gets its first member on that node (it cannot change while the
 // group has members); the rule is dropped once the consumer's ack floor
 // passes upTo. A whole-group Reset or Clear drops it too.
+//
+// On a shared engine a dispatcher holding a rule watches its key, so that
+// a whole-group Reset made on another node ends it there too (as soon as
+// the watch tells: a message or two may still be judged by it). A client
+// joining on another node while a per-partition reset is made may start
+// with the rule that was there before: a reset under live consumers is
+// racy, which is why it is refused while the group has any.
 const skipRulesBucket = "amqpemu_skip_rules"
 
 // ErrGroupActive refuses a per-partition reset while the group has online
@@ -317,6 +324,15 @@ const ruleCheckEvery = 5 * time.Second
 // waits for a member is checked against it at once.
 func (g *dispatcher) setRule(r *skipRule) {
 	g.mu.Lock()
+	if g.rule != r && g.unwatch != nil {
+		g.unwatch()
+		g.unwatch = nil
+	}
+	if r != nil && g.rule != r && g.b.shared() {
+		ctx, cancel := context.WithCancel(g.ctx)
+		g.unwatch = cancel
+		go g.watchRule(ctx, r)
+	}
 	g.rule = r
 	var skipped []fetched
 	if r != nil {
@@ -358,6 +374,47 @@ func (g *dispatcher) skipFrom(msgs []fetched) (kept, skipped []fetched) {
 	return kept, skipped
 }
 
+// watchRule drops rule r when its key changes (another node's whole-group
+// reset deleted it) until ctx ends.
+func (g *dispatcher) watchRule(ctx context.Context, r *skipRule) {
+	gone := func() {
+		g.mu.Lock()
+		if g.rule == r {
+			g.rule = nil
+		}
+		g.mu.Unlock()
+	}
+	kv, err := g.b.skipRulesKV(ctx)
+	if err != nil {
+		return
+	}
+	w, err := kv.Watch(ctx, kvToken(g.name), jetstream.UpdatesOnly())
+	if err != nil {
+		g.log.Warn().Err(err).Msg("not watching the group's per-partition reset rule")
+		return
+	}
+	defer w.Stop()
+	// A change between loading the rule and starting the watch.
+	if en, err := kv.Get(ctx, kvToken(g.name)); errors.Is(err, jetstream.ErrKeyNotFound) || (err == nil && en.Revision() != r.rev) {
+		gone()
+		return
+	}
+	for {
+		select {
+		case en, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if en != nil && en.Revision() != r.rev {
+				gone()
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 // checkRule removes rule r once the consumer's ack floor passed its upTo.
 func (g *dispatcher) checkRule(r *skipRule) {
 	ctx, cancel := context.WithTimeout(g.ctx, 5*time.Second)
@@ -366,11 +423,17 @@ func (g *dispatcher) checkRule(r *skipRule) {
 	if err != nil || !done {
 		return
 	}
+	g.setRuleIf(r, nil)
+}
+
+// setRuleIf replaces the rule with to if it is still r.
+func (g *dispatcher) setRuleIf(r, to *skipRule) {
 	g.mu.Lock()
-	if g.rule == r {
-		g.rule = nil
-	}
+	same := g.rule == r
 	g.mu.Unlock()
+	if same {
+		g.setRule(to)
+	}
 }
 
 // loadRuleOnFirst loads the group's rule when g has no member yet.

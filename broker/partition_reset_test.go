@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // devicesByPartition names one device per partition of an n-partition topic.
@@ -212,5 +214,93 @@ func TestResetPartitionsRefused(t *testing.T) {
 	m.Leave()
 	if err := b.ResetPartitions(ctx, g.ID, "pkr", ok); err != nil {
 		t.Fatalf("after the member left: %v", err)
+	}
+}
+
+// TestResetPartitionsShared: two nodes on one engine. A client online on
+// the other node refuses the reset; a node whose member loaded a rule
+// drops it when a whole-group reset is made on the other node.
+func TestResetPartitionsShared(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	bs := openTogether(t, []Config{{NATSURLs: []string{ns.ClientURL()}}, {NATSURLs: []string{ns.ClientURL()}}})
+	a, b := bs[0], bs[1]
+	ctx := ctxT(t)
+	g, err := a.CreateGroup(ctx, "shared_group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSubscription(ctx, "pks", Subscription{Groups: []string{g.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	waitGroupSeen(t, b, g.ID)
+	devs := devicesByPartition(DefaultPartitions)
+	publishTo(t, a, "pks", devs, "a")
+	publishTo(t, a, "pks", devs, "b")
+	consumeAll(t, a, g.ID, 2*DefaultPartitions)
+	waitBacklog(t, a, g.ID, 0)
+
+	// A client on node b refuses a reset made on node a.
+	mb, _ := join(t, b, g.ID, 0)
+	if err := a.ResetPartitions(ctx, g.ID, "pks", []PartitionPosition{{Partition: 0, Position: Position{Earliest: true}}}); !errors.Is(err, ErrGroupActive) {
+		t.Fatalf("with a client on the other node: %v, want ErrGroupActive", err)
+	}
+	mb.Leave()
+
+	// Partition 0 from the start, on a; b's next member loads the rule.
+	if err := a.ResetPartitions(ctx, g.ID, "pks", []PartitionPosition{{Partition: 0, Position: Position{Earliest: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := payloads(consumeAll(t, b, g.ID, 2)); !slices.Equal(got, []string{"pks-p0-a", "pks-p0-b"}) {
+		t.Fatalf("on node b after the reset of partition 0: %v", got)
+	}
+
+	// Again, and a whole-group reset to earliest on a while b's member is
+	// online: b drops the rule and its member gets everything.
+	if err := a.ResetPartitions(ctx, g.ID, "pks", []PartitionPosition{{Partition: 0, Position: Position{Earliest: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	m, in := join(t, b, g.ID, 0)
+	d := b.live(consumerName(g.ID))
+	d.mu.Lock()
+	loaded := d.rule != nil
+	d.mu.Unlock()
+	if !loaded {
+		t.Fatal("node b's member did not load the rule")
+	}
+	if err := a.Reset(ctx, g.ID, Position{Earliest: true}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d.mu.Lock()
+		r := d.rule
+		d.mu.Unlock()
+		if r == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node b kept the rule after a whole-group reset on node a")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	m.Credit(100)
+	var got []string
+	for range 2 * DefaultPartitions {
+		d := in.next(t)
+		got = append(got, string(d.Message.Payload))
+		m.Settle(d.Token, Ack)
+	}
+	slices.Sort(got)
+	if want := []string{"pks-p0-a", "pks-p0-b", "pks-p1-a", "pks-p1-b", "pks-p2-a", "pks-p2-b", "pks-p3-a", "pks-p3-b"}; !slices.Equal(got, want) {
+		t.Fatalf("after the whole-group reset: %v", got)
 	}
 }
