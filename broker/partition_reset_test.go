@@ -137,6 +137,20 @@ func TestResetPartitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gp, err := b.GroupPartitions(ctx, g.ID, "pkp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bd, _ := b.Bounds(ctx)
+	pending := []int{2, 2, 1, 0}
+	if len(gp) != DefaultPartitions || gp[2].Offset != int64(e2) || gp[3].Offset != bd.End || gp[0].Offset != int64(seqs["pkp-p0-d"]) {
+		t.Errorf("partitions after the reset: %+v (p0-d at %d, p2-e at %d, end %d)", gp, seqs["pkp-p0-d"], e2, bd.End)
+	}
+	for p, n := range pending {
+		if gp[p].Pending != n {
+			t.Errorf("partition %d: %d pending, want %d", p, gp[p].Pending, n)
+		}
+	}
 	got := payloads(consumeAll(t, b, g.ID, 9))
 	slices.Sort(got)
 	want := []string{"pko-p0-b", "pko-p1-b", "pko-p2-b", "pko-p3-b", "pkp-p0-d", "pkp-p0-e", "pkp-p1-d", "pkp-p1-e", "pkp-p2-e"}
@@ -144,6 +158,17 @@ func TestResetPartitions(t *testing.T) {
 		t.Fatalf("after skipping partitions 2 and 3: got %v, want %v", got, want)
 	}
 	waitBacklog(t, b, g.ID, 0)
+	if gp, err = b.GroupPartitions(ctx, g.Name, "pkp"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range gp {
+		if p.Pending != 0 {
+			t.Errorf("after consuming: %+v", gp)
+		}
+	}
+	if _, err := b.GroupPartitions(ctx, g.ID, "nosuchpk"); !errors.Is(err, ErrTopicNotFound) {
+		t.Errorf("partitions of an unknown topic: %v", err)
+	}
 
 	// A whole-group reset drops a rule not yet done.
 	publishTo(t, b, "pkp", devs, "f")

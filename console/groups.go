@@ -240,6 +240,29 @@ func (s *Server) resetGroup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// groupPartitions is GET /api/v1/groups/{id}/partitions?topic=pk: the
+// group's position (the offset it resumes at) and backlog in each
+// partition of the topic.
+func (s *Server) groupPartitions(w http.ResponseWriter, r *http.Request) error {
+	topic := r.URL.Query().Get("topic")
+	if topic == "" {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "give the topic (a product key): ?topic=<product key>")
+	}
+	g, err := s.b.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	parts, err := s.b.GroupPartitions(r.Context(), g.ID, topic)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Group      string                  `json:"group"`
+		Topic      string                  `json:"topic"`
+		Partitions []broker.GroupPartition `json:"partitions"`
+	}{g.ID, topic, parts})
+}
+
 // partitionResets reads a per-partition reset body; the broker checks the
 // topic and the partitions against the topic's.
 func partitionResets(in resetBody) (string, []broker.PartitionPosition, error) {

@@ -93,6 +93,29 @@ func TestResetPartitionsBodies(t *testing.T) {
 	// Partitions 0 and 1 from the start, 2 and 3 skipped: a client gets
 	// the first two devices' messages only.
 	e.want(e.do("POST", path, `{"topic":"pkq","partitions":[{"partition":0,"to":"earliest"},{"partition":1,"to":"earliest"},{"partition":2,"to":"latest"},{"partition":3,"to":"latest"}]}`), http.StatusNoContent, nil)
+	type partsBody struct {
+		Group      string `json:"group"`
+		Topic      string `json:"topic"`
+		Partitions []struct {
+			Partition int32 `json:"partition"`
+			Offset    int64 `json:"offset"`
+			Pending   int   `json:"pending"`
+		} `json:"partitions"`
+	}
+	var pb partsBody
+	e.want(e.do("GET", "/api/v1/groups/parts_app/partitions?topic=pkq", nil), http.StatusOK, &pb)
+	if pb.Group != id || pb.Topic != "pkq" || len(pb.Partitions) != broker.DefaultPartitions {
+		t.Fatalf("partitions %+v", pb)
+	}
+	for p, want := range []int{1, 1, 0, 0} {
+		if got := pb.Partitions[p]; got.Partition != int32(p) || got.Pending != want || got.Offset < 1 {
+			t.Errorf("partition %d: %+v, want %d pending", p, got, want)
+		}
+	}
+	e.wantError(e.do("GET", "/api/v1/groups/"+id+"/partitions", nil), 400, console.CodeInvalidArgument)
+	e.wantError(e.do("GET", "/api/v1/groups/"+id+"/partitions?topic=nosuchpk", nil), 400, console.CodeTopicNotFound)
+	e.wantError(e.do("GET", "/api/v1/groups/nosuchgroup/partitions?topic=pkq", nil), 404, console.CodeGroupNotFound)
+
 	in := make(inbox, 100)
 	m, err := e.b.Join(context.Background(), id, broker.MemberInfo{ClientID: "parts-client"}, in)
 	if err != nil {
@@ -123,4 +146,10 @@ func TestResetPartitionsBodies(t *testing.T) {
 		t.Fatalf("delivered %v, want %v", got, want)
 	}
 	e.waitAccumulation(id, 0)
+	e.want(e.do("GET", "/api/v1/groups/"+id+"/partitions?topic=pkq", nil), http.StatusOK, &pb)
+	for _, p := range pb.Partitions {
+		if p.Pending != 0 {
+			t.Errorf("after consuming: %+v", pb)
+		}
+	}
 }

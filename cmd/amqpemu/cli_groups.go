@@ -70,6 +70,8 @@ func groupsCommands() *commandSet {
 				examples: []string{"amqpemu groups peek billing_app --count 5"}, setup: groupsPeek},
 			{name: "clear", args: []string{"GROUP"}, summary: "drop a group's backlog (asks first unless --yes)",
 				examples: []string{"amqpemu groups clear billing_app --yes"}, setup: groupsClear},
+			{name: "partitions", args: []string{"GROUP"}, summary: "show a group's position and backlog in each partition of a product's topic",
+				examples: []string{"amqpemu groups partitions billing_app --topic pk1"}, setup: groupsPartitions},
 			{name: "reset", args: []string{"GROUP"}, summary: "move a group's position to the earliest or latest message, or to a time, or some partitions of a topic",
 				examples: []string{
 					"amqpemu groups reset billing_app --to earliest",
@@ -230,6 +232,37 @@ func groupsReset(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		return c.print(data, func(w io.Writer) { fmt.Fprintf(w, "reset group %s %s\n", args[0], target) })
+	}
+}
+
+// apiGroupPartitions is GET /api/v1/groups/{id}/partitions.
+type apiGroupPartitions struct {
+	Group      string `json:"group"`
+	Topic      string `json:"topic"`
+	Partitions []struct {
+		Partition int   `json:"partition"`
+		Offset    int64 `json:"offset"`
+		Pending   int   `json:"pending"`
+	} `json:"partitions"`
+}
+
+func groupsPartitions(fs *flag.FlagSet) runFunc {
+	topic := fs.String("topic", "", "the `topic`: a product key")
+	return func(ctx context.Context, c *client, args []string) error {
+		if *topic == "" {
+			return c.usageError("give --topic (a product key)")
+		}
+		var ps apiGroupPartitions
+		data, err := c.do(ctx, http.MethodGet, groupPath(args[0], "/partitions"), url.Values{"topic": {*topic}}, nil, &ps)
+		if err != nil {
+			return err
+		}
+		return c.print(data, func(w io.Writer) {
+			row(w, "PARTITION", "OFFSET", "PENDING")
+			for _, p := range ps.Partitions {
+				row(w, p.Partition, p.Offset, p.Pending)
+			}
+		})
 	}
 }
 
