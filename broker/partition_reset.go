@@ -264,13 +264,10 @@ func (b *Broker) loadRule(ctx context.Context, name string) (*skipRule, error) {
 		return nil, nil
 	}
 	r.token, r.rev = subjectToken(r.Topic), en.Revision()
-	if done, err := b.ruleDone(ctx, name, r); err != nil || done {
-		if err != nil {
-			return r, nil // keep it: checked again later
-		}
+	if done, err := b.ruleDone(ctx, name, r); err == nil && done {
 		return nil, nil
 	}
-	return r, nil
+	return r, nil // not done, or not known to be: checked again later
 }
 
 // ruleDone reports whether the consumer's ack floor passed the rule's
