@@ -79,6 +79,11 @@ type dispatcher struct {
 	asked
 	stopped  bool
 	consumed consumption // acknowledged by any member, departed ones included
+	// rule is a per-partition reset's skip rule (partition_reset.go), nil
+	// almost always; ruleChecked is when it was last checked for done.
+	rule        *skipRule
+	ruleChecked time.Time
+	unwatch     context.CancelFunc // ends the watch of rule's key, on a shared engine
 
 	wake   chan struct{} // capacity 1: credit arrived
 	ctx    context.Context
@@ -121,13 +126,20 @@ func (b *Broker) Join(ctx context.Context, ref string, info MemberInfo, r Receiv
 	if err != nil {
 		return nil, err
 	}
-	return b.join(ctx, consumerName(g.ID), g.ID, info, r)
+	return b.join(ctx, consumerName(g.ID), g.ID, info, r, true)
 }
 
-func (b *Broker) join(ctx context.Context, name, label string, info MemberInfo, r Receiver) (*Member, error) {
+// join adds a member to consumer name's dispatcher; with rules, the
+// group's skip rule is loaded for its first member (partition_reset.go).
+func (b *Broker) join(ctx context.Context, name, label string, info MemberInfo, r Receiver, rules bool) (*Member, error) {
 	g, err := b.runtime(ctx, name, label)
 	if err != nil {
 		return nil, err
+	}
+	if rules {
+		if err := g.loadRuleOnFirst(ctx); err != nil {
+			return nil, err
+		}
 	}
 	m := &Member{g: g, Info: info, Since: time.Now(), recv: r, inflight: make(map[uint64]inflight)}
 	if b.shared() { // counted across the nodes
@@ -212,6 +224,7 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 		g.giveBack(msgs...)
 		return
 	}
+	msgs, skipped := g.skipFrom(msgs)
 	shares, n := g.share(msgs)
 	var orphans []fetched
 	if len(g.members) == 0 && g.b.shared() {
@@ -225,6 +238,9 @@ func (g *dispatcher) dispatch(msgs []fetched) {
 	// than when the next credit or the request's expiry wakes the loop.
 	more := g.outstanding == 0 && g.credit > len(g.pending)
 	g.mu.Unlock()
+	for _, f := range skipped {
+		g.tell(f.msg, Ack)
+	}
 	g.deliverShares(shares)
 	g.giveBack(orphans...)
 	if more {

@@ -257,5 +257,9 @@ func (b *Broker) DeleteGroup(ctx context.Context, ref string) error {
 	if err := b.e().stream.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("deleting group %s: %w", id, err)
 	}
+	if err := b.dropRule(ctx, consumerName(id)); err != nil {
+		// A group made again gets a new id: the rule is only left over.
+		b.log.Warn().Err(err).Str("group", id).Msg("the group's per-partition reset rule was not deleted")
+	}
 	return b.e().groups.Delete(ctx, id)
 }

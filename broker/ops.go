@@ -36,6 +36,10 @@ func (b *Broker) Reset(ctx context.Context, ref string, p Position) error {
 		return err
 	}
 	name := consumerName(id)
+	// A per-partition reset's floors belong to the old position too.
+	if err := b.dropRule(ctx, name); err != nil {
+		return err
+	}
 	// Messages the dispatcher holds belong to the old position.
 	b.dropHeld(name)
 	if _, err := b.e().js.ResetConsumerToSequence(ctx, streamName, name, seq); err != nil {

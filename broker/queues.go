@@ -94,7 +94,7 @@ func (b *Broker) JoinQueue(ctx context.Context, address string, info MemberInfo,
 	if err := b.ensureConsumer(ctx, name, []string{queueSubject(address)}, queueMeta(address)); err != nil {
 		return nil, err
 	}
-	return b.join(ctx, name, address, info, r)
+	return b.join(ctx, name, address, info, r, false)
 }
 
 // PublishQueue stores a message for the generic queue at address, exactly as

@@ -20,6 +20,12 @@ type Backend interface {
 	StatsSource
 	Clear(ctx context.Context, ref string) error
 	Reset(ctx context.Context, ref string, p broker.Position) error
+	// ResetPartitions moves some partitions of topic; refused with
+	// broker.ErrGroupActive while the group has online clients.
+	ResetPartitions(ctx context.Context, ref, topic string, parts []broker.PartitionPosition) error
+	// GroupPartitions tells the group's position and backlog in each
+	// partition of topic.
+	GroupPartitions(ctx context.Context, ref, topic string) ([]broker.GroupPartition, error)
 	Peek(ctx context.Context, ref string, n int) ([]broker.Peeked, error)
 
 	Subscriptions(ctx context.Context) (map[string]broker.Subscription, error)

@@ -53,6 +53,10 @@ const (
 	CodeLogForwardNotFound   = "LogForwardNotFound"
 	CodeLogProjectExists     = "LogProjectExists"
 	CodeLogstoreExists       = "LogstoreExists"
+	CodeGroupActive          = "GroupActive"
+	CodeTopicNotFound        = "TopicNotFound"
+	CodePartitionNotFound    = "PartitionNotFound"
+	CodeOffsetOutOfRange     = "OffsetOutOfRange"
 )
 
 // Error is an HTTP error answer: Status, and the JSON body {"code", "message"}.
@@ -90,6 +94,12 @@ var sentinels = []struct {
 	{broker.ErrDefaultGroup, http.StatusConflict, CodeDefaultGroup},
 	{broker.ErrGroupInUse, http.StatusConflict, CodeGroupInUse},
 	{broker.ErrTooManyMembers, http.StatusConflict, CodeTooManyClients},
+	{broker.ErrGroupActive, http.StatusConflict, CodeGroupActive},
+	// A per-partition reset names a topic and partitions in its body, not
+	// in the path: an unknown one is a bad request, not a missing resource.
+	{broker.ErrTopicNotFound, http.StatusBadRequest, CodeTopicNotFound},
+	{broker.ErrPartitionNotFound, http.StatusBadRequest, CodePartitionNotFound},
+	{broker.ErrOffsetOutOfRange, http.StatusBadRequest, CodeOffsetOutOfRange},
 	{broker.ErrInvalidArgument, http.StatusBadRequest, CodeInvalidArgument},
 	{broker.ErrInvalidPage, http.StatusBadRequest, CodeInvalidPageParams},
 	{broker.ErrMessageTooLarge, http.StatusRequestEntityTooLarge, CodeMessageTooLarge},

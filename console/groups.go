@@ -1,6 +1,8 @@
 package console
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -190,15 +192,42 @@ func (s *Server) clearGroup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-const resetUsage = `the body must be {"to": "earliest"}, {"to": "latest"} or {"timestamp": <epoch milliseconds>}`
+const resetUsage = `the body must be {"to": "earliest"}, {"to": "latest"}, {"timestamp": <epoch milliseconds>}` +
+	` or {"topic": "<product key>", "partitions": [{"partition": 0, "offset": 5}, {"partition": 1, "to": "earliest"}]}`
+
+// resetBody is POST /api/v1/groups/{id}/reset: the whole group (to or
+// timestamp), or some partitions of one topic.
+type resetBody struct {
+	To         *string              `json:"to"`
+	Timestamp  *int64               `json:"timestamp"`
+	Topic      *string              `json:"topic"`
+	Partitions []partitionResetBody `json:"partitions"`
+}
+
+// partitionResetBody is one partition's new position: exactly one of
+// offset, to and timestamp.
+type partitionResetBody struct {
+	Partition *int64  `json:"partition"`
+	Offset    *int64  `json:"offset"`
+	To        *string `json:"to"`
+	Timestamp *int64  `json:"timestamp"`
+}
 
 func (s *Server) resetGroup(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		To        *string `json:"to"`
-		Timestamp *int64  `json:"timestamp"`
-	}
+	var in resetBody
 	if err := decode(w, r, &in); err != nil {
 		return err
+	}
+	if in.Topic != nil || in.Partitions != nil {
+		topic, parts, err := partitionResets(in)
+		if err != nil {
+			return err
+		}
+		if err := s.b.ResetPartitions(r.Context(), r.PathValue("id"), topic, parts); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	p, err := position(in.To, in.Timestamp)
 	if err != nil {
@@ -209,6 +238,87 @@ func (s *Server) resetGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// groupPartitions is GET /api/v1/groups/{id}/partitions?topic=pk: the
+// group's position (the offset it resumes at) and backlog in each
+// partition of the topic.
+func (s *Server) groupPartitions(w http.ResponseWriter, r *http.Request) error {
+	topic := r.URL.Query().Get("topic")
+	if topic == "" {
+		return errorf(http.StatusBadRequest, CodeInvalidArgument, "give the topic (a product key): ?topic=<product key>")
+	}
+	g, err := s.b.Group(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	parts, err := s.b.GroupPartitions(r.Context(), g.ID, topic)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Group      string                  `json:"group"`
+		Topic      string                  `json:"topic"`
+		Partitions []broker.GroupPartition `json:"partitions"`
+	}{g.ID, topic, parts})
+}
+
+// partitionResets reads a per-partition reset body; the broker checks the
+// topic and the partitions against the topic's.
+func partitionResets(in resetBody) (string, []broker.PartitionPosition, error) {
+	bad := func(format string, args ...any) (string, []broker.PartitionPosition, error) {
+		return "", nil, errorf(http.StatusBadRequest, CodeInvalidArgument, format, args...)
+	}
+	switch {
+	case in.To != nil || in.Timestamp != nil:
+		return bad("give \"to\" or \"timestamp\" for the whole group, or \"topic\" and \"partitions\", not both; %s", resetUsage)
+	case in.Topic == nil || *in.Topic == "":
+		return bad("\"partitions\" needs a \"topic\" (a product key); %s", resetUsage)
+	case len(in.Partitions) == 0:
+		return bad("\"topic\" needs \"partitions\", a list of at least one; %s", resetUsage)
+	case len(in.Partitions) > broker.MaxPartitions:
+		return bad("%d partitions; a topic has at most %d", len(in.Partitions), broker.MaxPartitions)
+	}
+	parts := make([]broker.PartitionPosition, len(in.Partitions))
+	for i, pb := range in.Partitions {
+		if pb.Partition == nil {
+			return bad("partitions[%d] has no \"partition\"", i)
+		}
+		if *pb.Partition < 0 || *pb.Partition >= broker.MaxPartitions {
+			return "", nil, errorf(http.StatusBadRequest, CodePartitionNotFound, "partitions[%d]: partition %d is out of range (0 to %d)", i, *pb.Partition, broker.MaxPartitions-1)
+		}
+		pp := broker.PartitionPosition{Partition: int32(*pb.Partition)}
+		switch given := countSet(pb.Offset != nil, pb.To != nil, pb.Timestamp != nil); {
+		case given != 1:
+			return bad("partitions[%d] (partition %d) needs exactly one of \"offset\", \"to\" and \"timestamp\"", i, pp.Partition)
+		case pb.Offset != nil && *pb.Offset < 0:
+			return bad("partitions[%d]: offset %d is negative; an offset is a message's sequence, from 1", i, *pb.Offset)
+		case pb.Offset != nil:
+			pp.Offset = *pb.Offset
+		default:
+			p, err := position(pb.To, pb.Timestamp)
+			if err != nil {
+				var e *Error
+				if errors.As(err, &e) {
+					e.Message = fmt.Sprintf("partitions[%d]: %s", i, e.Message)
+				}
+				return "", nil, err
+			}
+			pp.Position = p
+		}
+		parts[i] = pp
+	}
+	return *in.Topic, parts, nil
+}
+
+func countSet(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // position reads a reset body: exactly one of "to" and "timestamp".

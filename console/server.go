@@ -127,6 +127,7 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /api/v1/groups/{id}/reset", s.api(s.resetGroup))
 	s.mux.Handle("GET /api/v1/groups/{id}/messages", s.api(s.peekGroup))
 	s.mux.Handle("GET /api/v1/groups/{id}/history", s.api(s.groupHistory))
+	s.mux.Handle("GET /api/v1/groups/{id}/partitions", s.api(s.groupPartitions))
 
 	s.mux.Handle("GET /api/v1/queues", s.api(s.listQueues))
 

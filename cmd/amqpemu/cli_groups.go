@@ -70,11 +70,14 @@ func groupsCommands() *commandSet {
 				examples: []string{"amqpemu groups peek billing_app --count 5"}, setup: groupsPeek},
 			{name: "clear", args: []string{"GROUP"}, summary: "drop a group's backlog (asks first unless --yes)",
 				examples: []string{"amqpemu groups clear billing_app --yes"}, setup: groupsClear},
-			{name: "reset", args: []string{"GROUP"}, summary: "move a group's position to the earliest or latest message, or to a time",
+			{name: "partitions", args: []string{"GROUP"}, summary: "show a group's position and backlog in each partition of a product's topic",
+				examples: []string{"amqpemu groups partitions billing_app --topic pk1"}, setup: groupsPartitions},
+			{name: "reset", args: []string{"GROUP"}, summary: "move a group's position to the earliest or latest message, or to a time, or some partitions of a topic",
 				examples: []string{
 					"amqpemu groups reset billing_app --to earliest",
 					"amqpemu groups reset billing_app --time 2025-06-01T08:00:00Z",
 					"amqpemu groups reset billing_app --time 1748764800000",
+					"amqpemu groups reset billing_app --topic pk1 --partition 0=5 --partition 1=earliest",
 				}, setup: groupsReset},
 		},
 	}
@@ -216,30 +219,161 @@ func confirmed(in io.Reader) bool {
 func groupsReset(fs *flag.FlagSet) runFunc {
 	to := fs.String("to", "", "`earliest|latest`: redeliver every retained message, or skip the backlog")
 	at := fs.String("time", "", "a `time`: RFC 3339 (2025-06-01T08:00:00Z) or epoch milliseconds")
+	topic := fs.String("topic", "", "with --partition: the `topic` (a product key) whose partitions move; the other partitions and products stay where they are")
+	var parts partitionFlags
+	fs.Var(&parts, "partition", "with --topic, repeatable: `P=POSITION` moves partition P to POSITION, an offset (a message's seq), earliest, latest or an RFC 3339 time; refused while the group has online clients")
 	return func(ctx context.Context, c *client, args []string) error {
-		var body any
-		var target string
-		switch {
-		case (*to == "") == (*at == ""):
-			return c.usageError("give --to earliest, --to latest or --time TIME")
-		case *to == "earliest" || *to == "latest":
-			body, target = map[string]string{"to": *to}, *to
-		case *to != "":
-			return c.usageError("--to is %q; it must be earliest or latest", *to)
-		default:
-			ms, err := parseTime(*at)
-			if err != nil {
-				return c.usageError("--time: %v", err)
-			}
-			body = map[string]int64{"timestamp": ms}
-			target = time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
+		body, target, err := resetRequest(*to, *at, *topic, parts)
+		if err != nil {
+			return c.usageError("%v", err)
 		}
 		data, err := c.do(ctx, http.MethodPost, groupPath(args[0], "/reset"), nil, body, nil)
 		if err != nil {
 			return err
 		}
-		return c.print(data, func(w io.Writer) { fmt.Fprintf(w, "reset group %s to %s\n", args[0], target) })
+		return c.print(data, func(w io.Writer) { fmt.Fprintf(w, "reset group %s %s\n", args[0], target) })
 	}
+}
+
+// apiGroupPartitions is GET /api/v1/groups/{id}/partitions.
+type apiGroupPartitions struct {
+	Group      string `json:"group"`
+	Topic      string `json:"topic"`
+	Partitions []struct {
+		Partition int   `json:"partition"`
+		Offset    int64 `json:"offset"`
+		Pending   int   `json:"pending"`
+	} `json:"partitions"`
+}
+
+func groupsPartitions(fs *flag.FlagSet) runFunc {
+	topic := fs.String("topic", "", "the `topic`: a product key")
+	return func(ctx context.Context, c *client, args []string) error {
+		if *topic == "" {
+			return c.usageError("give --topic (a product key)")
+		}
+		var ps apiGroupPartitions
+		data, err := c.do(ctx, http.MethodGet, groupPath(args[0], "/partitions"), url.Values{"topic": {*topic}}, nil, &ps)
+		if err != nil {
+			return err
+		}
+		return c.print(data, func(w io.Writer) {
+			row(w, "PARTITION", "OFFSET", "PENDING")
+			for _, p := range ps.Partitions {
+				row(w, p.Partition, p.Offset, p.Pending)
+			}
+		})
+	}
+}
+
+// resetRequest is the body of POST /api/v1/groups/{id}/reset for the
+// flags of groups reset, and what it does in words.
+func resetRequest(to, at, topic string, parts partitionFlags) (body any, target string, err error) {
+	if topic != "" || len(parts) > 0 {
+		switch {
+		case to != "" || at != "":
+			return nil, "", errors.New("give --to or --time for the whole group, or --topic with --partition, not both")
+		case topic == "":
+			return nil, "", errors.New("--partition needs --topic (a product key)")
+		case len(parts) == 0:
+			return nil, "", errors.New("--topic needs at least one --partition P=POSITION")
+		}
+		words := make([]string, len(parts))
+		for i, p := range parts {
+			words[i] = fmt.Sprintf("partition %d to %s", p.Partition, p.describe())
+		}
+		return apiPartitionsReset{Topic: topic, Partitions: parts}, "in topic " + topic + ": " + strings.Join(words, ", "), nil
+	}
+	switch {
+	case (to == "") == (at == ""):
+		return nil, "", errors.New("give --to earliest, --to latest, --time TIME, or --topic with --partition P=POSITION")
+	case to == "earliest" || to == "latest":
+		return map[string]string{"to": to}, "to " + to, nil
+	case to != "":
+		return nil, "", fmt.Errorf("--to is %q; it must be earliest or latest", to)
+	}
+	ms, err := parseTime(at)
+	if err != nil {
+		return nil, "", fmt.Errorf("--time: %v", err)
+	}
+	return map[string]int64{"timestamp": ms}, "to " + time.UnixMilli(ms).UTC().Format(time.RFC3339Nano), nil
+}
+
+// apiPartitionsReset is a per-partition reset's body.
+type apiPartitionsReset struct {
+	Topic      string              `json:"topic"`
+	Partitions []apiPartitionReset `json:"partitions"`
+}
+
+// apiPartitionReset is one partition's new position: one of offset, to
+// and timestamp.
+type apiPartitionReset struct {
+	Partition int    `json:"partition"`
+	Offset    *int64 `json:"offset,omitempty"`
+	To        string `json:"to,omitempty"`
+	Timestamp int64  `json:"timestamp,omitempty"`
+}
+
+func (p apiPartitionReset) describe() string {
+	switch {
+	case p.Offset != nil:
+		return "offset " + strconv.FormatInt(*p.Offset, 10)
+	case p.To != "":
+		return p.To
+	}
+	return time.UnixMilli(p.Timestamp).UTC().Format(time.RFC3339Nano)
+}
+
+// partitionFlags are the --partition P=POSITION flags, in order.
+type partitionFlags []apiPartitionReset
+
+func (f *partitionFlags) String() string {
+	if f == nil {
+		return ""
+	}
+	out := make([]string, len(*f))
+	for i, p := range *f {
+		out[i] = fmt.Sprintf("%d=%s", p.Partition, p.describe())
+	}
+	return strings.Join(out, ",")
+}
+
+// Set reads P=OFFSET, P=earliest, P=latest or P=TIME (RFC 3339; a number
+// is an offset, never epoch milliseconds).
+func (f *partitionFlags) Set(s string) error {
+	ps, pos, ok := strings.Cut(s, "=")
+	if !ok || pos == "" {
+		return fmt.Errorf("%q is not P=POSITION (0=5, 1=earliest, 2=latest, 3=2025-06-01T08:00:00Z)", s)
+	}
+	n, err := strconv.Atoi(ps)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q: the partition %q is not a number from 0", s, ps)
+	}
+	for _, p := range *f {
+		if p.Partition == n {
+			return fmt.Errorf("partition %d is given twice", n)
+		}
+	}
+	p := apiPartitionReset{Partition: n}
+	switch {
+	case pos == "earliest" || pos == "latest":
+		p.To = pos
+	default:
+		if o, err := strconv.ParseInt(pos, 10, 64); err == nil {
+			if o < 0 {
+				return fmt.Errorf("%q: offset %d is negative", s, o)
+			}
+			p.Offset = &o
+			break
+		}
+		t, err := time.Parse(time.RFC3339Nano, pos)
+		if err != nil {
+			return fmt.Errorf("%q: %q is neither an offset, earliest, latest nor an RFC 3339 time", s, pos)
+		}
+		p.Timestamp = t.UnixMilli()
+	}
+	*f = append(*f, p)
+	return nil
 }
 
 // parseTime reads an RFC 3339 time or epoch milliseconds.

@@ -227,6 +227,25 @@ func TestCLIAgainstEmulator(t *testing.T) {
 	}
 	step(cliCase{args: []string{"groups", "reset", "billing_v2", "--time", "-5"}, exit: 1, wantErr: []string{"amqpemu groups reset: InvalidArgument: "}})
 
+	// Per-partition resets (the group has no online client).
+	step(cliCase{args: []string{"groups", "reset", "billing_v2", "--topic", "pk1", "--partition", "0=earliest", "--partition", "1=latest"},
+		want: []string{"reset group billing_v2 in topic pk1: partition 0 to earliest, partition 1 to latest"}})
+	step(cliCase{args: []string{"groups", "partitions", "billing_v2", "--topic", "pk1"}, want: []string{"PARTITION", "OFFSET", "PENDING"},
+		check: func(t *testing.T, out string) {
+			if n := strings.Count(out, "\n"); n != 5 { // header, four partitions
+				t.Errorf("groups partitions printed %d lines:\n%s", n, out)
+			}
+		}})
+	step(cliCase{args: []string{"groups", "partitions", "billing_v2"}, exit: 2, wantErr: []string{"--topic"}})
+	step(cliCase{args: []string{"groups", "reset", "billing_v2", "--topic", "pk1", "--partition", "9=1"}, exit: 1, wantErr: []string{"amqpemu groups reset: PartitionNotFound: "}})
+	step(cliCase{args: []string{"groups", "reset", "billing_v2", "--topic", "no_such_topic", "--partition", "0=1"}, exit: 1, wantErr: []string{"amqpemu groups reset: TopicNotFound: "}})
+	for _, bad := range [][]string{{"--topic", "pk1"}, {"--partition", "0=1"}, {"--topic", "pk1", "--partition", "x=1"}, {"--topic", "pk1", "--partition", "0=soon"},
+		{"--to", "earliest", "--topic", "pk1", "--partition", "0=1"}, {"--topic", "pk1", "--partition", "0=1", "--partition", "0=2"}} {
+		step(cliCase{args: append([]string{"groups", "reset", "billing_v2"}, bad...), exit: 2, wantErr: []string{"amqpemu groups reset: ", "--help"}})
+	}
+	step(cliCase{args: []string{"groups", "reset", "billing_v2", "--to", "latest"}, want: []string{"reset group billing_v2 to latest"}})
+	waitAccumulation(0)
+
 	// Deleting a subscribed group is refused with the API's message.
 	step(cliCase{args: []string{"groups", "delete", "billing_v2"}, exit: 1,
 		wantErr: []string{"amqpemu groups delete: GroupInUse: consumer group still has subscriptions", "pk1"}})
