@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -284,7 +285,11 @@ func TestResetPartitionsShared(t *testing.T) {
 	if err := a.ResetPartitions(ctx, g.ID, "pks", []PartitionPosition{{Partition: 0, Position: Position{Earliest: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := payloads(consumeAll(t, b, g.ID, 2)); !slices.Equal(got, []string{"pks-p0-a", "pks-p0-b"}) {
+	// In any order: what node a's requests still brought after its member
+	// left went back to the engine, and is redelivered after the rest.
+	got := payloads(consumeAll(t, b, g.ID, 2))
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"pks-p0-a", "pks-p0-b"}) {
 		t.Fatalf("on node b after the reset of partition 0: %v", got)
 	}
 
@@ -318,13 +323,15 @@ func TestResetPartitionsShared(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	m.Credit(100)
-	var got []string
-	for range 2 * DefaultPartitions {
+	// Each at least once: a message node a handed back around a reset can
+	// come twice (at least once).
+	seen := map[string]bool{}
+	for len(seen) < 2*DefaultPartitions {
 		d := in.next(t)
-		got = append(got, string(d.Message.Payload))
+		seen[string(d.Message.Payload)] = true
 		m.Settle(d.Token, Ack)
 	}
-	slices.Sort(got)
+	got = slices.Sorted(maps.Keys(seen))
 	if want := []string{"pks-p0-a", "pks-p0-b", "pks-p1-a", "pks-p1-b", "pks-p2-a", "pks-p2-b", "pks-p3-a", "pks-p3-b"}; !slices.Equal(got, want) {
 		t.Fatalf("after the whole-group reset: %v", got)
 	}
