@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/natstest"
 )
 
 // node is one amqpemu node of a cluster: a broker on the shared NATS,
@@ -47,15 +47,7 @@ func openNode(t *testing.T, url, name string) *node {
 // state. When the leading node stops, the other takes over, from the
 // state the first left, and the recovery also fires once.
 func TestAlertsOncePerCluster(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+	ns := natstest.Server(t)
 	nodes := []*node{openNode(t, ns.ClientURL(), "a"), openNode(t, ns.ClientURL(), "b")}
 	hook := newReceiver(t)
 	g, err := nodes[0].b.CreateGroup(ctxT(t), "cluster_app")

@@ -5,22 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
+	"github.com/amqpemu/amqpemu/internal/natstest"
 )
 
 // TestExternalNATS runs the broker against a separate NATS JetStream server
 // reached by URL (the --nats-url path), here one on 127.0.0.1.
 func TestExternalNATS(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+	ns := natstest.Server(t)
 	b := openBroker(t, "", func(c *Config) { c.NATSURLs = []string{ns.ClientURL()} })
 	m, in := join(t, b, DefaultGroupID, 5)
 	ids := publish(t, b, "pkX", 2)
@@ -56,16 +47,8 @@ func TestAckTimeoutRedelivers(t *testing.T) {
 // A message size limit the external server's max_payload cannot hold is
 // refused at Open, naming both numbers, rather than failing each publish.
 func TestExternalNATSMaxPayloadTooSmall(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	_, err = Open(ctxT(t), Config{NATSURLs: []string{ns.ClientURL()}, MaxMessageSize: 2 << 20})
+	ns := natstest.Server(t)
+	_, err := Open(ctxT(t), Config{NATSURLs: []string{ns.ClientURL()}, MaxMessageSize: 2 << 20})
 	if err == nil || !strings.Contains(err.Error(), "max_payload of 1048576") {
 		t.Fatalf("Open with a 2 MiB limit on a 1 MiB server: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
+	"github.com/amqpemu/amqpemu/internal/natstest"
 )
 
 // devicesByPartition names one device per partition of an n-partition topic.
@@ -247,16 +247,7 @@ func TestResetPartitionsRefused(t *testing.T) {
 // the other node refuses the reset; a node whose member loaded a rule
 // drops it when a whole-group reset is made on the other node.
 func TestResetPartitionsShared(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+	ns := natstest.Server(t)
 	bs := openTogether(t, []Config{{NATSURLs: []string{ns.ClientURL()}}, {NATSURLs: []string{ns.ClientURL()}}})
 	a, b := bs[0], bs[1]
 	ctx := ctxT(t)

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/natstest"
 )
 
 // TestQueueTwoNodes: two amqpemu nodes (brokers) on one external NATS
@@ -17,16 +17,7 @@ import (
 // other lists, a handler one node handed out the other acknowledges, and
 // the consumers of a group on both nodes share its messages, each once.
 func TestQueueTwoNodes(t *testing.T) {
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
+	ns := natstest.Server(t)
 	node := func() *client {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -73,3 +73,20 @@ func Cluster(t testing.TB, n int) ([]*server.Server, []string) {
 	}
 	return nss, urls
 }
+
+// Server starts one nats-server JetStream node on loopback, shut down with
+// the test, and returns it once it accepts connections.
+func Server(t testing.TB) *server.Server {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoSigs: true, NoLog: true, JetStreamLimits: server.JSLimitOpts{DefaultMaxConsumers: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	return ns
+}
