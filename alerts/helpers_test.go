@@ -16,6 +16,7 @@ import (
 
 	"github.com/amqpemu/amqpemu/alerts"
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 // t0 is a synthetic time at the start of every period used here (a
@@ -27,18 +28,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func openBroker(t *testing.T, dir string) *broker.Broker {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(context.Background()) })
-	return b
 }
 
 // scripted is the real broker, except that the metrics of the groups
@@ -153,7 +142,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), hook: newReceiver(t)}
-	f.b = openBroker(t, f.dir)
+	f.b = brokertest.Open(t, f.dir)
 	f.src = &scripted{Broker: f.b}
 	f.start()
 	return f
@@ -185,7 +174,7 @@ func (f *fixture) restart() {
 		f.t.Fatal(err)
 	}
 	f.b.Close(ctx)
-	f.b = openBroker(f.t, f.dir)
+	f.b = brokertest.Open(f.t, f.dir)
 	f.src.Broker = f.b
 	f.start()
 }

@@ -163,6 +163,9 @@ func (b *Broker) clusterOptions(opts *server.Options) error {
 	// nats-server starts routing only once its client listener is up, so a
 	// node cannot be DontListen: it listens on a port of loopback it picks.
 	opts.DontListen, opts.Host, opts.Port = false, "127.0.0.1", server.RANDOM_PORT
+	// At shutdown the broker's own connection is already closed; these
+	// bound lame duck mode (shutdownServer) should anything else be left.
+	opts.LameDuckDuration, opts.LameDuckGracePeriod = 3*time.Second, time.Second
 	return nil
 }
 
@@ -247,10 +250,18 @@ func (b *Broker) isClosed() bool {
 }
 
 func (b *Broker) shutdownServer() {
-	if b.ns != nil {
-		b.ns.Shutdown()
-		b.ns.WaitForShutdown()
+	if b.ns == nil {
+		return
 	}
+	if b.clustered() {
+		// Lame duck mode hands the RAFT groups this node leads to its
+		// peers and waits a second for them to take over; a plain
+		// Shutdown steps down and stops at once, and the streams it led
+		// answer nobody until an election (seconds) picks a new leader.
+		b.ns.LameDuckShutdown()
+	}
+	b.ns.Shutdown() // a no-op after lame duck mode, unless it had nothing to do
+	b.ns.WaitForShutdown()
 }
 
 // natsLogger routes the embedded server's log into zerolog; its Fatalf does

@@ -247,23 +247,10 @@ func (b *Broker) checkIdle(ctx context.Context, id string) error {
 // loadRule reads consumer name's skip rule, or nil. A rule the consumer's
 // ack floor has passed is dropped instead.
 func (b *Broker) loadRule(ctx context.Context, name string) (*skipRule, error) {
-	kv, err := b.skipRulesKV(ctx)
-	if err != nil {
+	r, err := b.peekRule(ctx, name)
+	if r == nil || err != nil {
 		return nil, err
 	}
-	en, err := kv.Get(ctx, kvToken(name))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, b.unavailable(err)
-	}
-	r := &skipRule{}
-	if err := json.Unmarshal(en.Value(), r); err != nil {
-		b.log.Warn().Err(err).Str("consumer", name).Msg("ignoring a corrupt skip rule")
-		return nil, nil
-	}
-	r.token, r.rev = subjectToken(r.Topic), en.Revision()
 	if done, err := b.ruleDone(ctx, name, r); err == nil && done {
 		return nil, nil
 	}

@@ -113,8 +113,10 @@ func (b *Broker) peekRule(ctx context.Context, name string) (*skipRule, error) {
 		return nil, b.unavailable(err)
 	}
 	r := &skipRule{}
-	if json.Unmarshal(en.Value(), r) != nil {
+	if err := json.Unmarshal(en.Value(), r); err != nil {
+		b.log.Warn().Err(err).Str("consumer", name).Msg("ignoring a corrupt skip rule")
 		return nil, nil
 	}
+	r.token, r.rev = subjectToken(r.Topic), en.Revision()
 	return r, nil
 }

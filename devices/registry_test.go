@@ -8,24 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/devices"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
-
-// openBroker opens a broker on dir; the caller (or cleanup) closes it.
-func openBroker(t *testing.T, dir string) *broker.Broker {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(context.Background()) })
-	return b
-}
 
 func newRegistry(t *testing.T, b *broker.Broker) *devices.Registry {
 	return devices.New(b.StateBucket("devices"), b)
@@ -33,7 +19,7 @@ func newRegistry(t *testing.T, b *broker.Broker) *devices.Registry {
 
 func TestDeviceLifecycle(t *testing.T) {
 	ctx := context.Background()
-	reg := newRegistry(t, openBroker(t, t.TempDir()))
+	reg := newRegistry(t, brokertest.Open(t, t.TempDir()))
 
 	d, err := reg.CreateDevice(ctx, "pk1", "dev1")
 	if err != nil {
@@ -84,7 +70,7 @@ func TestDeviceLifecycle(t *testing.T) {
 
 func TestProducts(t *testing.T) {
 	ctx := context.Background()
-	reg := newRegistry(t, openBroker(t, t.TempDir()))
+	reg := newRegistry(t, brokertest.Open(t, t.TempDir()))
 	p, err := reg.CreateProduct(ctx, "")
 	if err != nil || len(p.ProductKey) != 11 || p.ProductKey[0] < 'a' || p.ProductKey[0] > 'z' {
 		t.Fatalf("generated product %+v, %v", p, err)
@@ -116,7 +102,7 @@ func TestProducts(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	ctx := context.Background()
-	reg := newRegistry(t, openBroker(t, t.TempDir()))
+	reg := newRegistry(t, brokertest.Open(t, t.TempDir()))
 	if _, err := reg.CreateDevice(ctx, "pk", "dev"); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +141,7 @@ func TestRefusals(t *testing.T) {
 // names that escape alike are different devices.
 func TestAnyDeviceName(t *testing.T) {
 	ctx := context.Background()
-	reg := newRegistry(t, openBroker(t, t.TempDir()))
+	reg := newRegistry(t, brokertest.Open(t, t.TempDir()))
 	names := []string{"a.b", "a_2Eb", "a_b", "..", "%41", "#", "设备-1", "A|b&c", strings.Repeat("é", 64), strings.Repeat("z", 128)}
 	for _, dn := range names {
 		if _, err := reg.CreateDevice(ctx, "pk", dn); err != nil {
@@ -175,7 +161,7 @@ func TestAnyDeviceName(t *testing.T) {
 func TestPersistence(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	b := openBroker(t, dir)
+	b := brokertest.Open(t, dir)
 	d, err := newRegistry(t, b).CreateDevice(ctx, "pk", "dev")
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +172,7 @@ func TestPersistence(t *testing.T) {
 	if err := b.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	reg := newRegistry(t, openBroker(t, dir))
+	reg := newRegistry(t, brokertest.Open(t, dir))
 	got, err := reg.Device(ctx, "pk", "dev")
 	d.Enabled = false
 	if err != nil || !got.CreatedAt.Equal(d.CreatedAt) {
@@ -227,7 +213,7 @@ type lifecycleJSON struct {
 // platform's topic with its fields; the secret only on create.
 func TestLifecycleMessages(t *testing.T) {
 	ctx := context.Background()
-	b := openBroker(t, t.TempDir())
+	b := brokertest.Open(t, t.TempDir())
 	g, err := b.CreateGroup(ctx, "lifecycle_app")
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +282,7 @@ func TestLifecycleMessages(t *testing.T) {
 // lifecycle messages to DEFAULT_GROUP, as the broker routes every kind.
 func TestLifecycleToDefaultGroup(t *testing.T) {
 	ctx := context.Background()
-	b := openBroker(t, t.TempDir())
+	b := brokertest.Open(t, t.TempDir())
 	in := make(inbox, 10)
 	m, err := b.Join(ctx, broker.DefaultGroupID, broker.MemberInfo{ClientID: "app", Address: "192.0.2.1:1"}, in)
 	if err != nil {

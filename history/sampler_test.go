@@ -9,22 +9,11 @@ import (
 
 	"github.com/amqpemu/amqpemu/broker"
 	"github.com/amqpemu/amqpemu/history"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 // t0 is the synthetic start of the tests' samples, on a minute boundary.
 var t0 = time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
-
-func openBroker(t *testing.T) *broker.Broker {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: t.TempDir(), Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(context.Background()) })
-	return b
-}
 
 func newSampler(t *testing.T, b *broker.Broker, every, keep time.Duration) *history.Sampler {
 	t.Helper()
@@ -55,7 +44,7 @@ func times(ps []history.Point) []time.Time {
 }
 
 func TestDefaults(t *testing.T) {
-	s := newSampler(t, openBroker(t), 0, 0)
+	s := newSampler(t, brokertest.Open(t, t.TempDir()), 0, 0)
 	if s.Every() != 5*time.Second || s.Capacity() != 5760 {
 		t.Fatalf("every %s, capacity %d; want 5s, 5760", s.Every(), s.Capacity())
 	}
@@ -74,7 +63,7 @@ func TestConfigRejected(t *testing.T) {
 }
 
 func TestRingKeepsNewest(t *testing.T) {
-	b := openBroker(t)
+	b := brokertest.Open(t, t.TempDir())
 	s := newSampler(t, b, 5*time.Second, 50*time.Second) // 10 samples
 	sampleN(t, s, t0, 5*time.Second, 25)
 	got := times(s.History(broker.DefaultGroupID, time.Time{}, 0))
@@ -101,7 +90,7 @@ func TestRingKeepsNewest(t *testing.T) {
 }
 
 func TestDownsampling(t *testing.T) {
-	b := openBroker(t)
+	b := brokertest.Open(t, t.TempDir())
 	s := newSampler(t, b, 5*time.Second, time.Hour)
 	ctx := context.Background()
 	sampleN(t, s, t0, 5*time.Second, 6) // t0 … t0+25s, accumulation 0
@@ -144,7 +133,7 @@ func TestDownsampling(t *testing.T) {
 }
 
 func TestGroupsComeAndGo(t *testing.T) {
-	b := openBroker(t)
+	b := brokertest.Open(t, t.TempDir())
 	s := newSampler(t, b, 5*time.Second, time.Hour)
 	ctx := context.Background()
 	g, err := b.CreateGroup(ctx, "charts_group")
@@ -175,7 +164,7 @@ func TestGroupsComeAndGo(t *testing.T) {
 }
 
 func TestValuesMatchGroupStats(t *testing.T) {
-	b := openBroker(t)
+	b := brokertest.Open(t, t.TempDir())
 	s := newSampler(t, b, 5*time.Second, time.Hour)
 	ctx := context.Background()
 	for i := range 4 {
@@ -199,7 +188,7 @@ func TestValuesMatchGroupStats(t *testing.T) {
 }
 
 func TestRunSamplesUntilClose(t *testing.T) {
-	b := openBroker(t)
+	b := brokertest.Open(t, t.TempDir())
 	s, err := history.New(history.Config{Source: b, Every: 10 * time.Millisecond, Keep: time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	consumerLibrary "github.com/aliyun/aliyun-log-go-sdk/consumer"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 	"github.com/gogo/protobuf/proto"
 )
 
@@ -129,7 +130,7 @@ func TestConsumerLibrary(t *testing.T) {
 	}
 	skipUnderRace(t)
 	dir := t.TempDir()
-	b := openBroker(t, dir)
+	b := brokertest.Open(t, dir)
 	hs, srv := startServerS(t, b)
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "cg-project", "events", 4)
@@ -173,7 +174,7 @@ func TestConsumerLibrary(t *testing.T) {
 	}
 
 	b.Close(t.Context())
-	hs2 := startServer(t, openBroker(t, dir))
+	hs2 := startServer(t, brokertest.Open(t, dir))
 	c2 := sdkClient(t, hs2, testAK, testSecret)
 	third := putTopics(t, c2, "cg-project", "events", 80, 8)
 	after := newConsumed()
@@ -192,7 +193,7 @@ func TestConsumerLibrary(t *testing.T) {
 // spans many of them.
 func TestConsumerLibraryInOrder(t *testing.T) {
 	skipUnderRace(t)
-	hs := startServer(t, openBroker(t, t.TempDir()))
+	hs := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "cg-project", "events", 2)
 	topics := putTopics(t, c, "cg-project", "events", 0, 30)

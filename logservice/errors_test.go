@@ -9,6 +9,7 @@ import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 // TestEverySentinelMapped: each broker sentinel this front end can meet has
@@ -39,7 +40,7 @@ func TestEverySentinelMapped(t *testing.T) {
 
 // TestSDKErrors: the documented errors, as the SDK reports them.
 func TestSDKErrors(t *testing.T) {
-	hs := startServer(t, openBroker(t, t.TempDir()))
+	hs := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "err-project", "store", 2)
 	if err := c.PutLogs("err-project", "store", logGroup(0, 1)); err != nil {
@@ -117,7 +118,7 @@ func TestSDKErrors(t *testing.T) {
 
 // TestUnsignedRequestRefused: no Authorization at all.
 func TestUnsignedRequestRefused(t *testing.T) {
-	hs := startServer(t, openBroker(t, t.TempDir()))
+	hs := startServer(t, brokertest.Open(t, t.TempDir()))
 	req, _ := http.NewRequest(http.MethodGet, hs.URL+"/logstores", nil)
 	req.Host = "some-project.cn-hangzhou.log.aliyuncs.com"
 	resp, err := http.DefaultClient.Do(req)

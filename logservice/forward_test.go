@@ -14,6 +14,7 @@ import (
 	consumerLibrary "github.com/aliyun/aliyun-log-go-sdk/consumer"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 // forwarded collects the logs consumer-library workers read, by messageId.
@@ -72,7 +73,7 @@ func payloadOf(t *testing.T, l forwardedLog) []byte {
 func TestForwardDeviceMessages(t *testing.T) {
 	skipUnderRace(t)
 	dir := t.TempDir()
-	b := openBroker(t, dir)
+	b := brokertest.Open(t, dir)
 	hs, srv := startServerS(t, b)
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "iot-project", "device-data", 2)
@@ -145,7 +146,7 @@ func TestForwardDeviceMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Close(ctx)
-	b = openBroker(t, dir)
+	b = brokertest.Open(t, dir)
 	hs, srv = startServerS(t, b)
 	if err := srv.StartForwards(ctx); err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func checkForwarded(t *testing.T, got *forwarded, sent []broker.DeviceMessage, i
 // TestForwardReplaced: a replaced rule sends what comes next to its new
 // logstore and nothing more to the old one.
 func TestForwardReplaced(t *testing.T) {
-	b := openBroker(t, t.TempDir())
+	b := brokertest.Open(t, t.TempDir())
 	hs, srv := startServerS(t, b)
 	t.Cleanup(srv.Close)
 	c := sdkClient(t, hs, testAK, testSecret)

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 func TestSDKConsumerGroups(t *testing.T) {
-	c := sdkClient(t, startServer(t, openBroker(t, t.TempDir())), testAK, testSecret)
+	c := sdkClient(t, startServer(t, brokertest.Open(t, t.TempDir())), testAK, testSecret)
 	setUp(t, c, "grp-project", "store", 2)
 	cg := sls.ConsumerGroup{ConsumerGroupName: "readers", Timeout: 60}
 	if err := c.CreateConsumerGroup("grp-project", "store", cg); err != nil {
@@ -102,7 +103,7 @@ func TestSDKConsumerGroups(t *testing.T) {
 }
 
 func TestGroupStatus(t *testing.T) {
-	hs, srv := startServerS(t, openBroker(t, t.TempDir()))
+	hs, srv := startServerS(t, brokertest.Open(t, t.TempDir()))
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "st-project", "store", 2)
 	for i := range 5 {

@@ -1,7 +1,6 @@
 package logservice
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,18 +18,6 @@ const (
 	testSecret   = "test-secret-0123456789"
 	testEndpoint = "cn-hangzhou.log.aliyuncs.com" // never dialled: the proxy answers
 )
-
-func openBroker(t *testing.T, dir string) *broker.Broker {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(context.Background()) })
-	return b
-}
 
 // startServer serves the log service over b on a loopback port.
 func startServer(t *testing.T, b *broker.Broker) *httptest.Server {

@@ -9,6 +9,7 @@ import (
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/aliyun/aliyun-log-go-sdk/producer"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 	"github.com/gogo/protobuf/proto"
 )
 
@@ -17,7 +18,7 @@ import (
 // given, and a hash key keeps to one shard.
 func TestProducer(t *testing.T) {
 	skipUnderRace(t)
-	hs := startServer(t, openBroker(t, t.TempDir()))
+	hs := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := sdkClient(t, hs, testAK, testSecret)
 	setUp(t, c, "prod-project", "produced", 4)
 	proxy, _ := url.Parse(hs.URL)

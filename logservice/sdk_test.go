@@ -9,6 +9,7 @@ import (
 	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 	"github.com/gogo/protobuf/proto"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -47,7 +48,7 @@ func marshal(t *testing.T, g *sls.LogGroup) []byte {
 }
 
 func TestSDKProjectsAndLogstores(t *testing.T) {
-	c := sdkClient(t, startServer(t, openBroker(t, t.TempDir())), testAK, testSecret)
+	c := sdkClient(t, startServer(t, brokertest.Open(t, t.TempDir())), testAK, testSecret)
 	if _, err := c.CreateProject("my-project", "desc"); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestSDKProjectsAndLogstores(t *testing.T) {
 // TestSDKPutPull writes with every compression the SDK has, reads back with
 // both the SDK can ask for, and compares bytes.
 func TestSDKPutPull(t *testing.T) {
-	c := sdkClient(t, startServer(t, openBroker(t, t.TempDir())), testAK, testSecret)
+	c := sdkClient(t, startServer(t, brokertest.Open(t, t.TempDir())), testAK, testSecret)
 	setUp(t, c, "pp-project", "logs", 2)
 	var sent [][]byte
 	for i, ct := range []int{sls.Compress_LZ4, sls.Compress_ZSTD, sls.Compress_None, sls.Compress_LZ4} {
@@ -167,7 +168,7 @@ func TestSDKPutPull(t *testing.T) {
 }
 
 func TestSDKHashKeyRoute(t *testing.T) {
-	c := sdkClient(t, startServer(t, openBroker(t, t.TempDir())), testAK, testSecret)
+	c := sdkClient(t, startServer(t, brokertest.Open(t, t.TempDir())), testAK, testSecret)
 	setUp(t, c, "hash-project", "routed", 4)
 	keys := map[string]int{"00000000000000000000000000000000": 0, "3fffffffffffffffffffffffffffffff": 0, "40000000000000000000000000000000": 1,
 		"9": 2, "c0": 3, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF": 3}
@@ -196,7 +197,7 @@ func TestSDKHashKeyRoute(t *testing.T) {
 }
 
 func TestSDKCursorsByTime(t *testing.T) {
-	c := sdkClient(t, startServer(t, openBroker(t, t.TempDir())), testAK, testSecret)
+	c := sdkClient(t, startServer(t, brokertest.Open(t, t.TempDir())), testAK, testSecret)
 	setUp(t, c, "time-project", "one", 1)
 	empty, _ := c.GetCursor("time-project", "one", 0, "begin")
 	if end, _ := c.GetCursor("time-project", "one", 0, "end"); end != empty {
@@ -238,7 +239,7 @@ func TestSDKCursorsByTime(t *testing.T) {
 // TestSDKRestart reads back after the broker restarts on the same data.
 func TestSDKRestart(t *testing.T) {
 	dir := t.TempDir()
-	b := openBroker(t, dir)
+	b := brokertest.Open(t, dir)
 	c := sdkClient(t, startServer(t, b), testAK, testSecret)
 	setUp(t, c, "restart-project", "kept", 2)
 	want := []*sls.LogGroup{logGroup(0, 2), logGroup(1, 2)}
@@ -253,7 +254,7 @@ func TestSDKRestart(t *testing.T) {
 	}
 	b.Close(t.Context())
 
-	c = sdkClient(t, startServer(t, openBroker(t, dir)), testAK, testSecret)
+	c = sdkClient(t, startServer(t, brokertest.Open(t, dir)), testAK, testSecret)
 	if ls, err := c.GetLogStore("restart-project", "kept"); err != nil || ls.ShardCount != 2 {
 		t.Fatalf("after restart GetLogStore = %+v, %v", ls, err)
 	}

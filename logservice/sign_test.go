@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 // TestSignatureMatchesSDK signs with the SDK's own signer and checks that
@@ -67,7 +68,7 @@ func TestParseAuthorization(t *testing.T) {
 // TestStaleRequestRefused: a correctly signed request whose Date is 20
 // minutes old is refused, so a captured request cannot be replayed.
 func TestStaleRequestRefused(t *testing.T) {
-	hs := startServer(t, openBroker(t, t.TempDir()))
+	hs := startServer(t, brokertest.Open(t, t.TempDir()))
 	for _, tc := range []struct {
 		date, code string
 	}{

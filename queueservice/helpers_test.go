@@ -23,18 +23,6 @@ const (
 	testProject = "0123456789abcdef0123456789abcdef"
 )
 
-func openBroker(t *testing.T, dir string) *broker.Broker {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := broker.Open(ctx, broker.Config{DataDir: dir, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close(context.Background()) })
-	return b
-}
-
 // startServer serves the queue service over b on a loopback port, with
 // mod applied to its Config.
 func startServer(t *testing.T, b *broker.Broker, mod ...func(*Config)) (*httptest.Server, *Server) {

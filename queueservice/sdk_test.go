@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/def"
@@ -260,7 +261,7 @@ func ptr[T any](v T) *T { return &v }
 // their models expect; errors arrive as the SDK's ServiceResponseError
 // with the code as a string.
 func TestQueueSDKClient(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()), func(c *Config) { c.AckWait = 2 * time.Second })
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()), func(c *Config) { c.AckWait = 2 * time.Second })
 	c := newDMSClient(t, hs, testAK, testSecret)
 
 	q, err := c.CreateQueue(&createQueueRequest{Body: &createQueueReq{Name: "sdk-queue", Description: ptr("made by the SDK")}})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/amqpemu/amqpemu/broker"
+	"github.com/amqpemu/amqpemu/internal/brokertest"
 )
 
 // TestEverySentinelMapped: each broker sentinel this front end can meet has
@@ -48,7 +49,7 @@ func TestEverySentinelMapped(t *testing.T) {
 // TestQueueSignature: the SDK's signer gets in; a wrong secret, a wrong
 // key, a stale or future date, no signature and a changed body do not.
 func TestQueueSignature(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()))
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := newClient(t, hs)
 	c.ok(200, nil, "GET", c.base(), nil, nil)
 	c.ok(201, nil, "POST", c.base(), nil, map[string]any{"name": "signed-queue"})
@@ -126,7 +127,7 @@ func TestQueueSignature(t *testing.T) {
 // TestQueueValidation: bad identifiers and bodies get the documented
 // status and an error body, and nothing is made.
 func TestQueueValidation(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()))
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := newClient(t, hs)
 	q := c.createQueue("valid")
 	g := c.createGroups(q, "g1")[0]
@@ -201,7 +202,7 @@ func TestQueueValidation(t *testing.T) {
 // TestQueueGroupBatches: one to three groups per request are made with
 // g-<uuid> ids; four fail and make none; list and delete.
 func TestQueueGroupBatches(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()))
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := newClient(t, hs)
 	q := c.createQueue("batches")
 	var all []string
@@ -269,7 +270,7 @@ func TestQueueGroupBatches(t *testing.T) {
 // TestQueueGroupLimit: a request that would pass the queue's limit makes
 // none of its groups.
 func TestQueueGroupLimit(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()), func(c *Config) { c.MaxGroupsPerQueue = 4 })
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()), func(c *Config) { c.MaxGroupsPerQueue = 4 })
 	c := newClient(t, hs)
 	q := c.createQueue("limited")
 	c.createGroups(q, "a", "b", "c")
@@ -284,7 +285,7 @@ func TestQueueGroupLimit(t *testing.T) {
 // at once, unacked ones after the ack wait; the long poll answers the
 // first message that arrives.
 func TestQueueConsumeAck(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()), func(c *Config) { c.AckWait = 2 * time.Second })
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()), func(c *Config) { c.AckWait = 2 * time.Second })
 	c := newClient(t, hs)
 	q := c.createQueue("work")
 	g := c.createGroups(q, "workers")[0]
@@ -354,7 +355,7 @@ func TestQueueConsumeAck(t *testing.T) {
 // TestQueueTwoGroups: each group gets every message; within a group each
 // message goes to one consumer.
 func TestQueueTwoGroups(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()))
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := newClient(t, hs)
 	q := c.createQueue("fanout")
 	ids := c.createGroups(q, "ga", "gb")
@@ -377,7 +378,7 @@ func TestQueueTwoGroups(t *testing.T) {
 // through another on the same engine, and the /v2 paths reach the same
 // queues as /v1.0.
 func TestQueueAckElsewhere(t *testing.T) {
-	b := openBroker(t, t.TempDir())
+	b := brokertest.Open(t, t.TempDir())
 	hs1, _ := startServer(t, b, func(c *Config) { c.AckWait = 2 * time.Second })
 	hs2, _ := startServer(t, b, func(c *Config) { c.AckWait = 2 * time.Second })
 	c1, c2 := newClient(t, hs1), newClient(t, hs2)
@@ -416,7 +417,7 @@ func TestQueueAckElsewhere(t *testing.T) {
 // messages are in --data and survive a restart.
 func TestQueueRestart(t *testing.T) {
 	dir := t.TempDir()
-	b := openBroker(t, dir)
+	b := brokertest.Open(t, dir)
 	hs, _ := startServer(t, b)
 	c := newClient(t, hs)
 	q := c.createQueue("durable")
@@ -429,7 +430,7 @@ func TestQueueRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	hs2, s2 := startServer(t, openBroker(t, dir))
+	hs2, s2 := startServer(t, brokertest.Open(t, dir))
 	c2 := newClient(t, hs2)
 	var one Queue
 	c2.ok(200, &one, "GET", c2.base()+"/"+q, nil, nil)
@@ -448,7 +449,7 @@ func TestQueueRestart(t *testing.T) {
 // TestQueueAckWait: a consumer asking for a longer ack_wait keeps its
 // messages past the group's ack wait, and its ack still counts.
 func TestQueueAckWait(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()), func(c *Config) { c.AckWait = time.Second })
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()), func(c *Config) { c.AckWait = time.Second })
 	c := newClient(t, hs)
 	q := c.createQueue("slow")
 	g := c.createGroups(q, "patient")[0]
@@ -473,7 +474,7 @@ func TestQueueAckWait(t *testing.T) {
 // TestQueueDelay: a delayed message reaches no consumer before its time,
 // then does; Kafka queues refuse delays.
 func TestQueueDelay(t *testing.T) {
-	hs, _ := startServer(t, openBroker(t, t.TempDir()))
+	hs, _ := startServer(t, brokertest.Open(t, t.TempDir()))
 	c := newClient(t, hs)
 	q := c.createQueue("later")
 	g := c.createGroups(q, "g")[0]
