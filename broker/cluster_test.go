@@ -313,3 +313,51 @@ func TestClusterConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// Groups are created while the leaders of the groups bucket and of the
+// stream keep moving: each call waits out the election rather than
+// failing with a timeout, and each group is stored once.
+func TestCreateGroupThroughElections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	bs := embeddedCluster(t, 3, 3)
+	ctx := ctxT(t)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // the leaders step down, one asset after the other
+		assets := []string{"KV_" + groupsBucket, streamName}
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			subj := "$JS.API.STREAM.LEADER.STEPDOWN." + assets[i%len(assets)]
+			if _, err := bs[i%len(bs)].e().nc.Request(subj, nil, 2*time.Second); err != nil {
+				t.Logf("%s: %v", subj, err)
+			}
+		}
+	})
+	var ids []string
+	start := time.Now()
+	for i := range 12 {
+		g, err := bs[i%len(bs)].CreateGroup(ctx, fmt.Sprintf("moving_%d", i))
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("group %d: %v", i, err)
+		}
+		ids = append(ids, g.ID)
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d groups created in %v", len(ids), time.Since(start).Round(time.Millisecond))
+	groups, err := bs[0].Groups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != len(ids)+1 { // and DEFAULT_GROUP
+		t.Fatalf("%d groups after creating %d", len(groups), len(ids))
+	}
+}

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -144,16 +145,29 @@ func (b *Broker) RenameGroup(ctx context.Context, ref, newName string) (Group, e
 
 func (b *Broker) putGroup(ctx context.Context, g Group, create bool) error {
 	data, _ := json.Marshal(g)
-	var err error
-	if create {
-		_, err = b.e().groups.Create(ctx, g.ID, data)
-	} else {
-		_, err = b.e().groups.Put(ctx, g.ID, data)
-	}
+	retried := false
+	err := b.settle(ctx, func(ctx context.Context) error {
+		if !create {
+			_, err := b.e().groups.Put(ctx, g.ID, data)
+			return err
+		}
+		_, err := b.e().groups.Create(ctx, g.ID, data)
+		if errors.Is(err, jetstream.ErrKeyExists) && retried && b.stored(ctx, g.ID, data) {
+			return nil // an earlier attempt was stored, its answer lost
+		}
+		retried = true
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storing group %s: %w", g.ID, err)
 	}
 	return nil
+}
+
+// stored reports whether the groups bucket holds exactly data under id.
+func (b *Broker) stored(ctx context.Context, id string, data []byte) bool {
+	e, err := b.e().groups.Get(ctx, id)
+	return err == nil && bytes.Equal(e.Value(), data)
 }
 
 // Group returns the group whose id is ref or, when none has that id, the
@@ -186,12 +200,16 @@ func (b *Broker) groupByID(ctx context.Context, id string) (Group, error) {
 	if err := checkGroupID(id); err != nil {
 		return Group{}, err
 	}
-	e, err := b.e().groups.Get(ctx, id)
+	var e jetstream.KeyValueEntry
+	err := b.settle(ctx, func(ctx context.Context) (err error) {
+		e, err = b.e().groups.Get(ctx, id)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Group{}, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
 	}
 	if err != nil {
-		return Group{}, b.unavailable(fmt.Errorf("reading group %s: %w", id, err))
+		return Group{}, fmt.Errorf("reading group %s: %w", id, err)
 	}
 	var g Group
 	if err := json.Unmarshal(e.Value(), &g); err != nil {
@@ -205,12 +223,12 @@ func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
 	if b.isClosed() {
 		return nil, ErrClosed
 	}
-	lister, err := b.e().groups.ListKeys(ctx)
+	ids, err := b.groupIDs(ctx)
 	if err != nil {
-		return nil, b.unavailable(err)
+		return nil, err
 	}
 	var out []Group
-	for id := range lister.Keys() {
+	for _, id := range ids {
 		g, err := b.groupByID(ctx, id)
 		if errors.Is(err, ErrGroupNotFound) {
 			continue // deleted meanwhile
@@ -230,6 +248,27 @@ func (b *Broker) Groups(ctx context.Context) ([]Group, error) {
 		return x.CreatedAt.Compare(y.CreatedAt)
 	})
 	return out, nil
+}
+
+// groupIDs lists the keys of the groups bucket. The listing is read inside
+// each attempt: it stops when the attempt's context ends.
+func (b *Broker) groupIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := b.settle(ctx, func(ctx context.Context) error {
+		lister, err := b.e().groups.ListKeys(ctx)
+		if err != nil {
+			return err
+		}
+		ids = ids[:0]
+		for id := range lister.Keys() {
+			ids = append(ids, id)
+		}
+		return ctx.Err() // the listing stops short when ctx ends
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing the groups: %w", err)
+	}
+	return ids, nil
 }
 
 // DeleteGroup deletes group ref (an id or a name), refusing DEFAULT_GROUP

@@ -42,7 +42,11 @@ func (b *Broker) Reset(ctx context.Context, ref string, p Position) error {
 	}
 	// Messages the dispatcher holds belong to the old position.
 	b.dropHeld(name)
-	if _, err := b.e().js.ResetConsumerToSequence(ctx, streamName, name, seq); err != nil {
+	err = b.settle(ctx, func(ctx context.Context) error {
+		_, err := b.e().js.ResetConsumerToSequence(ctx, streamName, name, seq)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("resetting group %s: %w", id, err)
 	}
 	return nil
@@ -50,9 +54,13 @@ func (b *Broker) Reset(ctx context.Context, ref string, p Position) error {
 
 // sequenceAt resolves a position to the first stream sequence it delivers.
 func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
-	info, err := b.e().stream.Info(ctx)
+	var info *jetstream.StreamInfo
+	err := b.settle(ctx, func(ctx context.Context) (err error) {
+		info, err = b.e().stream.Info(ctx)
+		return err
+	})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("reading the stream's bounds: %w", err)
 	}
 	last := info.State.LastSeq
 	switch {

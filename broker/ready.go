@@ -60,6 +60,22 @@ func retry(ctx context.Context, attempt time.Duration, op func(context.Context) 
 	}
 }
 
+// electionWait bounds how long an operator's call waits out an election:
+// right after a cluster forms, or a node leaves, a stream or bucket may be
+// without a leader for a few seconds, and its requests go unanswered.
+const electionWait = 15 * time.Second
+
+// settle runs op, again while the engine is away (up to electionWait), and
+// marks what still fails as the engine's absence: an operator then hears
+// "try again" rather than a timeout. op must be safe to repeat.
+func (b *Broker) settle(ctx context.Context, op func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, electionWait)
+	defer cancel()
+	// With the connection down, the wait is the reconnect's, not an election's.
+	again := func(err error) bool { return engineAway(err) && b.connected() }
+	return b.unavailable(retry(ctx, attemptWait, op, again))
+}
+
 // Error codes of the JetStream API that pass when the cluster settles:
 // several nodes creating the same asset at once, a meta leader not yet
 // elected, or fewer peers known than the replicas asked for.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -313,8 +314,16 @@ func restJSON(t *testing.T, method, addr, path string, in, out any) int {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if resp.StatusCode >= 400 { // what the failure says, for the test's log
+		t.Logf("%s %s through %s: %d %s", method, path, addr, resp.StatusCode, raw)
+		return resp.StatusCode
+	}
 	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
 	}
