@@ -314,19 +314,23 @@ func TestClusterConfigRefused(t *testing.T) {
 	}
 }
 
-// Groups are created while the leaders of the groups bucket and of the
-// stream keep moving: each call waits out the election rather than
-// failing with a timeout, and each group is stored once.
-func TestCreateGroupThroughElections(t *testing.T) {
+// Groups are created, subscribed, unsubscribed and some deleted while the
+// leaders of the buckets and of the stream keep moving: each call waits out
+// the election rather than failing with a timeout, and each group is stored
+// once.
+func TestGroupOpsThroughElections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster")
 	}
 	bs := embeddedCluster(t, 3, 3)
-	ctx := ctxT(t)
+	// Each call waits out elections for at most electionWait; twelve in a
+	// row on a loaded machine need more than ctxT's 30 s in all.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { // the leaders step down, one asset after the other
-		assets := []string{"KV_" + groupsBucket, streamName}
+		assets := []string{"KV_" + groupsBucket, streamName, "KV_" + subsBucket}
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
@@ -339,25 +343,44 @@ func TestCreateGroupThroughElections(t *testing.T) {
 			}
 		}
 	})
-	var ids []string
+	kept := 0
 	start := time.Now()
 	for i := range 12 {
-		g, err := bs[i%len(bs)].CreateGroup(ctx, fmt.Sprintf("moving_%d", i))
-		if err != nil {
+		if err := groupOps(ctx, bs[i%len(bs)], i); err != nil {
 			close(stop)
 			wg.Wait()
 			t.Fatalf("group %d: %v", i, err)
 		}
-		ids = append(ids, g.ID)
+		kept += i % 2
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("%d groups created in %v", len(ids), time.Since(start).Round(time.Millisecond))
+	t.Logf("12 groups made and 6 deleted in %v", time.Since(start).Round(time.Millisecond))
 	groups, err := bs[0].Groups(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(groups) != len(ids)+1 { // and DEFAULT_GROUP
-		t.Fatalf("%d groups after creating %d", len(groups), len(ids))
+	if len(groups) != kept+1 { // and DEFAULT_GROUP
+		t.Fatalf("%d groups, want %d and DEFAULT_GROUP", len(groups), kept)
 	}
+}
+
+// groupOps creates group i, subscribes it to a product and unsubscribes it,
+// and deletes it when i is even.
+func groupOps(ctx context.Context, b *Broker, i int) error {
+	g, err := b.CreateGroup(ctx, fmt.Sprintf("moving_%d", i))
+	if err != nil {
+		return err
+	}
+	pk := fmt.Sprintf("pkMoving%d", i)
+	if err := b.SetSubscription(ctx, pk, Subscription{Groups: []string{g.ID}}); err != nil {
+		return err
+	}
+	if err := b.DeleteSubscription(ctx, pk); err != nil {
+		return err
+	}
+	if i%2 == 0 {
+		return b.DeleteGroup(ctx, g.ID)
+	}
+	return nil
 }

@@ -293,12 +293,16 @@ func (b *Broker) DeleteGroup(ctx context.Context, ref string) error {
 		return fmt.Errorf("%w: remove it from the subscriptions of %s first", ErrGroupInUse, strings.Join(products, ", "))
 	}
 	b.stopRuntime(consumerName(id))
-	if err := b.e().stream.DeleteConsumer(ctx, consumerName(id)); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	err = b.settle(ctx, func(ctx context.Context) error { return b.e().stream.DeleteConsumer(ctx, consumerName(id)) })
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("deleting group %s: %w", id, err)
 	}
 	if err := b.dropRule(ctx, consumerName(id)); err != nil {
 		// A group made again gets a new id: the rule is only left over.
 		b.log.Warn().Err(err).Str("group", id).Msg("the group's per-partition reset rule was not deleted")
 	}
-	return b.e().groups.Delete(ctx, id)
+	if err := b.settle(ctx, func(ctx context.Context) error { return b.e().groups.Delete(ctx, id) }); err != nil {
+		return fmt.Errorf("deleting group %s: %w", id, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -78,7 +79,11 @@ func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
 // ($JS.API.STREAM.MSG.GET with start_time; nats.go has no helper for it).
 func (b *Broker) firstSeqSince(ctx context.Context, t time.Time, last uint64) (uint64, error) {
 	req, _ := json.Marshal(map[string]string{"start_time": t.UTC().Format(time.RFC3339Nano)})
-	resp, err := b.e().nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
+	var resp *nats.Msg
+	err := b.settle(ctx, func(ctx context.Context) (err error) {
+		resp, err = b.e().nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("finding the first message since %v: %w", t, err)
 	}

@@ -67,7 +67,11 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 		return err
 	}
 	data, _ := json.Marshal(s)
-	rev, err := b.e().subs.Put(ctx, productKey, data)
+	var rev uint64
+	err = b.settle(ctx, func(ctx context.Context) (err error) {
+		rev, err = b.e().subs.Put(ctx, productKey, data)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storing subscription: %w", err)
 	}
@@ -84,12 +88,16 @@ func (b *Broker) Subscription(ctx context.Context, productKey string) (Subscript
 	if err := checkProductKey(productKey); err != nil {
 		return Subscription{}, err
 	}
-	e, err := b.e().subs.Get(ctx, productKey)
+	var e jetstream.KeyValueEntry
+	err := b.settle(ctx, func(ctx context.Context) (err error) {
+		e, err = b.e().subs.Get(ctx, productKey)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Subscription{}, nil
 	}
 	if err != nil {
-		return Subscription{}, b.unavailable(err)
+		return Subscription{}, fmt.Errorf("reading the subscription of %s: %w", productKey, err)
 	}
 	var s Subscription
 	if err := json.Unmarshal(e.Value(), &s); err != nil {
@@ -104,8 +112,9 @@ func (b *Broker) DeleteSubscription(ctx context.Context, productKey string) erro
 	if err != nil {
 		return err
 	}
-	if err := b.e().subs.Delete(ctx, productKey); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return err
+	err = b.settle(ctx, func(ctx context.Context) error { return b.e().subs.Delete(ctx, productKey) })
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("deleting the subscription of %s: %w", productKey, err)
 	}
 	if err := b.subCache.waitGone(ctx, productKey); err != nil {
 		return err
@@ -199,7 +208,7 @@ func (b *Broker) ensureConsumer(ctx context.Context, name string, filters []stri
 	// Nodes starting together create DEFAULT_GROUP's consumer at once.
 	err := retry(ctx, attemptWait, func(ctx context.Context) error { return b.createConsumer(ctx, name, filters, meta) }, transient)
 	if err != nil {
-		return fmt.Errorf("consumer %s: %w", name, err)
+		return b.unavailable(fmt.Errorf("consumer %s: %w", name, err))
 	}
 	return nil
 }
