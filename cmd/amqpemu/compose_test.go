@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +19,8 @@ import (
 	goamqp "github.com/Azure/go-amqp"
 	"github.com/nats-io/nats-server/v2/server"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/amqpemu/amqpemu/internal/natstest"
 )
 
 // Docker cannot run here, so these tests start the topology of the compose
@@ -77,23 +78,13 @@ type loopback struct {
 func newLoopback(t *testing.T, services []string, containerPorts ...int) *loopback {
 	t.Helper()
 	l := &loopback{ports: map[string]int{}}
+	free := natstest.FreePorts(t, len(services)*len(containerPorts))
 	for _, s := range services {
 		for _, p := range containerPorts {
-			l.ports[s+":"+strconv.Itoa(p)] = freePort(t)
+			l.ports[s+":"+strconv.Itoa(p)], free = free[0], free[1:]
 		}
 	}
 	return l
-}
-
-// freePort is a loopback port nobody listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 var hostPort = regexp.MustCompile(`([A-Za-z0-9_.-]+):(\d+)`)

@@ -69,9 +69,11 @@ func launchEmulator(t *testing.T, bin, dataDir string, env []string, extra ...st
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	ready := make(chan *emulator, 1)
+	ended := make(chan struct{}) // stderr closed: the process exited
 	var mu sync.Mutex
 	var last []string // the last lines logged, for a start that fails
 	go func() {
+		defer close(ended)
 		em := &emulator{cmd: cmd, addrs: map[string]string{}}
 		var start []map[string]any
 		sent := false // em.start is the test's once sent
@@ -105,15 +107,23 @@ func launchEmulator(t *testing.T, bin, dataDir string, env []string, extra ...st
 	deadline := time.After(60 * time.Second)
 	return func(t *testing.T) *emulator {
 		t.Helper()
+		why := "did not get ready in 60 s"
 		select {
 		case em := <-ready:
 			return em
+		case <-ended:
+			select {
+			case em := <-ready:
+				return em // ready, then gone: the test will see
+			default:
+			}
+			why = "exited before it was ready"
 		case <-deadline:
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("emulator did not get ready; it logged last:\n%s", strings.Join(last, "\n"))
-			return nil
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("emulator %s (%s); it logged last:\n%s", why, strings.Join(args, " "), strings.Join(last, "\n"))
+		return nil
 	}
 }
 

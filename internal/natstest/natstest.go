@@ -4,8 +4,10 @@ package natstest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,22 +15,30 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// FreePorts picks n free TCP ports on 127.0.0.1. The nodes of a cluster
-// must know each other's route ports before any starts; the ports are
-// released for them just before they start.
+// FreePorts picks n distinct free TCP ports on 127.0.0.1. The nodes of a
+// cluster must know each other's route ports before any starts, so the
+// ports are free when picked, not held. They are picked below Linux's
+// ephemeral range (32768–60999): a port there may be handed by the kernel
+// to another test's listener on :0, or to the local end of an outgoing
+// connection, between the pick and the node's start.
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
-	ports := make([]int, n)
-	lns := make([]net.Listener, n)
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	const low, high = 20000, 32768
+	ports := make([]int, 0, n)
+	for tries := 0; len(ports) < n; tries++ {
+		if tries == 1000 {
+			t.Fatalf("no %d free ports on 127.0.0.1 in %d–%d after %d tries", n, low, high-1, tries)
 		}
-		lns[i], ports[i] = ln, ln.Addr().(*net.TCPAddr).Port
-	}
-	for _, ln := range lns {
+		p := low + rand.IntN(high-low)
+		if slices.Contains(ports, p) {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue // in use
+		}
 		ln.Close()
+		ports = append(ports, p)
 	}
 	return ports
 }
