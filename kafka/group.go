@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -75,6 +76,17 @@ type member struct {
 	joining            chan *kmsg.JoinGroupResponse // while it waits in JoinGroup
 	syncing            chan syncAnswer              // while it waits in SyncGroup
 	expiry             *time.Timer                  // its session
+}
+
+// ownProtocols copies a JoinGroup request's protocols: their metadata
+// bytes are a slice of the connection's read buffer, which its next
+// request overwrites while the group still keeps them for other members.
+func ownProtocols(ps []kmsg.JoinGroupRequestProtocol) []kmsg.JoinGroupRequestProtocol {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Metadata = bytes.Clone(out[i].Metadata)
+	}
+	return out
 }
 
 type syncAnswer struct {
@@ -169,7 +181,7 @@ func (co *coordinator) join(ctx context.Context, c *conn, h header, r *kmsg.Join
 		return fail(kerr.UnknownMemberID)
 	}
 	g.protocolType = r.ProtocolType
-	m.instanceID, m.session, m.rebalance, m.protocols = r.InstanceID, session, rebalance, r.Protocols
+	m.instanceID, m.session, m.rebalance, m.protocols = r.InstanceID, session, rebalance, ownProtocols(r.Protocols)
 	wait := make(chan *kmsg.JoinGroupResponse, 1)
 	m.joining = wait
 	m.expiry.Stop() // the rebalance timeout governs while it waits
@@ -402,7 +414,7 @@ func (co *coordinator) sync(ctx context.Context, r *kmsg.SyncGroupRequest) kmsg.
 	if m.id == g.leader {
 		given := map[string][]byte{}
 		for _, a := range r.GroupAssignment {
-			given[a.MemberID] = a.MemberAssignment
+			given[a.MemberID] = bytes.Clone(a.MemberAssignment) // kept past the request
 		}
 		for _, x := range g.members {
 			x.assignment = given[x.id]

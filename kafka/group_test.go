@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -159,5 +160,48 @@ func TestListOffsets(t *testing.T) {
 	}
 	if p := list(time.Now().Add(time.Hour).UnixMilli()); p.Offset != -1 {
 		t.Fatalf("after the last record %+v", p)
+	}
+}
+
+// TestGroupKeepsWhatMembersSent: a member's protocol metadata and
+// assignment are read out of its connection's buffer; the group answers
+// them unchanged after that connection's next request overwrote it.
+func TestGroupKeepsWhatMembersSent(t *testing.T) {
+	e := start(t)
+	cl := e.client(t)
+	meta, given := bytes.Repeat([]byte("M"), 64), bytes.Repeat([]byte("a"), 64)
+	sync := func(member string, gen int32, assignment []byte) int16 {
+		s := kmsg.NewPtrSyncGroupRequest()
+		s.Group, s.MemberID, s.Generation = "gk", member, gen
+		a := kmsg.NewSyncGroupRequestGroupAssignment()
+		a.MemberID, a.MemberAssignment = member, assignment
+		s.GroupAssignment = []kmsg.SyncGroupRequestGroupAssignment{a}
+		return raw[*kmsg.SyncGroupResponse](t, cl, s).ErrorCode
+	}
+	// A large request first: the connection's buffer grows to hold it and
+	// the smaller requests after it are read into the same bytes.
+	sync("nobody", 1, bytes.Repeat([]byte("y"), 1024))
+	j := joinReq("gk", "")
+	j.Protocols[0].Metadata = meta
+	jr := raw[*kmsg.JoinGroupResponse](t, cl, j)
+	if jr.ErrorCode != 0 {
+		t.Fatalf("join %+v", jr)
+	}
+	if c := sync(jr.MemberID, jr.Generation, given); c != 0 {
+		t.Fatalf("sync: %d", c)
+	}
+	// Refused, but read: it fills the connection's buffer with other bytes.
+	if c := sync(jr.MemberID, jr.Generation+1, bytes.Repeat([]byte("z"), 1024)); c != kerr.IllegalGeneration.Code {
+		t.Fatalf("sync of a wrong generation: %d", c)
+	}
+	d := kmsg.NewPtrDescribeGroupsRequest()
+	d.Groups = []string{"gk"}
+	dr := raw[*kmsg.DescribeGroupsResponse](t, cl, d)
+	if len(dr.Groups) != 1 || len(dr.Groups[0].Members) != 1 {
+		t.Fatalf("describe %+v", dr)
+	}
+	m := dr.Groups[0].Members[0]
+	if !bytes.Equal(m.ProtocolMetadata, meta) || !bytes.Equal(m.MemberAssignment, given) {
+		t.Fatalf("the group keeps metadata %q and assignment %q; want %q and %q", m.ProtocolMetadata, m.MemberAssignment, meta, given)
 	}
 }
