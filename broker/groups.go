@@ -145,17 +145,15 @@ func (b *Broker) RenameGroup(ctx context.Context, ref, newName string) (Group, e
 
 func (b *Broker) putGroup(ctx context.Context, g Group, create bool) error {
 	data, _ := json.Marshal(g)
-	retried := false
 	err := b.settle(ctx, func(ctx context.Context) error {
 		if !create {
 			_, err := b.e().groups.Put(ctx, g.ID, data)
 			return err
 		}
 		_, err := b.e().groups.Create(ctx, g.ID, data)
-		if errors.Is(err, jetstream.ErrKeyExists) && retried && b.stored(ctx, g.ID, data) {
+		if errors.Is(err, jetstream.ErrKeyExists) && b.stored(ctx, g.ID, data) {
 			return nil // an earlier attempt was stored, its answer lost
 		}
-		retried = true
 		return err
 	})
 	if err != nil {
@@ -200,11 +198,7 @@ func (b *Broker) groupByID(ctx context.Context, id string) (Group, error) {
 	if err := checkGroupID(id); err != nil {
 		return Group{}, err
 	}
-	var e jetstream.KeyValueEntry
-	err := b.settle(ctx, func(ctx context.Context) (err error) {
-		e, err = b.e().groups.Get(ctx, id)
-		return err
-	})
+	e, err := settled(b, ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return b.e().groups.Get(ctx, id) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Group{}, fmt.Errorf("%w: %q", ErrGroupNotFound, id)
 	}

@@ -43,9 +43,8 @@ func (b *Broker) Reset(ctx context.Context, ref string, p Position) error {
 	}
 	// Messages the dispatcher holds belong to the old position.
 	b.dropHeld(name)
-	err = b.settle(ctx, func(ctx context.Context) error {
-		_, err := b.e().js.ResetConsumerToSequence(ctx, streamName, name, seq)
-		return err
+	_, err = settled(b, ctx, func(ctx context.Context) (*jetstream.ConsumerResetResponse, error) {
+		return b.e().js.ResetConsumerToSequence(ctx, streamName, name, seq)
 	})
 	if err != nil {
 		return fmt.Errorf("resetting group %s: %w", id, err)
@@ -55,11 +54,7 @@ func (b *Broker) Reset(ctx context.Context, ref string, p Position) error {
 
 // sequenceAt resolves a position to the first stream sequence it delivers.
 func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
-	var info *jetstream.StreamInfo
-	err := b.settle(ctx, func(ctx context.Context) (err error) {
-		info, err = b.e().stream.Info(ctx)
-		return err
-	})
+	info, err := settled(b, ctx, func(ctx context.Context) (*jetstream.StreamInfo, error) { return b.e().stream.Info(ctx) })
 	if err != nil {
 		return 0, fmt.Errorf("reading the stream's bounds: %w", err)
 	}
@@ -79,10 +74,8 @@ func (b *Broker) sequenceAt(ctx context.Context, p Position) (uint64, error) {
 // ($JS.API.STREAM.MSG.GET with start_time; nats.go has no helper for it).
 func (b *Broker) firstSeqSince(ctx context.Context, t time.Time, last uint64) (uint64, error) {
 	req, _ := json.Marshal(map[string]string{"start_time": t.UTC().Format(time.RFC3339Nano)})
-	var resp *nats.Msg
-	err := b.settle(ctx, func(ctx context.Context) (err error) {
-		resp, err = b.e().nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
-		return err
+	resp, err := settled(b, ctx, func(ctx context.Context) (*nats.Msg, error) {
+		return b.e().nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+streamName, req)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("finding the first message since %v: %w", t, err)

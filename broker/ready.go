@@ -76,6 +76,16 @@ func (b *Broker) settle(ctx context.Context, op func(context.Context) error) err
 	return b.unavailable(retry(ctx, attemptWait, op, again))
 }
 
+// settled is settle for a call with a result.
+func settled[T any](b *Broker, ctx context.Context, op func(context.Context) (T, error)) (T, error) {
+	var v T
+	err := b.settle(ctx, func(ctx context.Context) (err error) {
+		v, err = op(ctx)
+		return err
+	})
+	return v, err
+}
+
 // Error codes of the JetStream API that pass when the cluster settles:
 // several nodes creating the same asset at once, a meta leader not yet
 // elected, or fewer peers known than the replicas asked for.

@@ -67,11 +67,7 @@ func (b *Broker) SetSubscription(ctx context.Context, productKey string, s Subsc
 		return err
 	}
 	data, _ := json.Marshal(s)
-	var rev uint64
-	err = b.settle(ctx, func(ctx context.Context) (err error) {
-		rev, err = b.e().subs.Put(ctx, productKey, data)
-		return err
-	})
+	rev, err := settled(b, ctx, func(ctx context.Context) (uint64, error) { return b.e().subs.Put(ctx, productKey, data) })
 	if err != nil {
 		return fmt.Errorf("storing subscription: %w", err)
 	}
@@ -88,11 +84,7 @@ func (b *Broker) Subscription(ctx context.Context, productKey string) (Subscript
 	if err := checkProductKey(productKey); err != nil {
 		return Subscription{}, err
 	}
-	var e jetstream.KeyValueEntry
-	err := b.settle(ctx, func(ctx context.Context) (err error) {
-		e, err = b.e().subs.Get(ctx, productKey)
-		return err
-	})
+	e, err := settled(b, ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return b.e().subs.Get(ctx, productKey) })
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrInvalidKey) {
 		return Subscription{}, nil
 	}

@@ -157,6 +157,8 @@ func (c *conn) serve() {
 			}
 			return
 		}
+		// The next frame is read into the same bytes, and a request's []byte
+		// fields are slices of them: whatever outlives the request is copied.
 		in = frame
 		h, req, err := parseRequest(frame)
 		if err != nil {
