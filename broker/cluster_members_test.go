@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -119,10 +120,20 @@ func TestClusterSlotsFreedWhenNodeDies(t *testing.T) {
 	}
 	start := time.Now()
 	crash(bs[0])
-	waitFor(t, func() bool {
+	for attempt := 1; ; attempt++ {
+		began := time.Now()
 		_, _, err := joinAs(t, bs[1], DefaultGroupID, "b0", 1)
-		return err == nil
-	})
+		if err == nil {
+			break
+		}
+		if took := time.Since(began); took > time.Second {
+			t.Logf("join attempt %d took %v: %v", attempt, took.Round(time.Millisecond), err)
+		}
+		if !errors.Is(err, ErrTooManyMembers) || time.Since(start) > 20*time.Second {
+			t.Fatalf("join attempt %d, %v after node a died: %v", attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	t.Logf("a dead node's slots were free again after %v (member TTL 2s)", time.Since(start).Round(100*time.Millisecond))
 	waitFor(t, func() bool { return len(bs[1].Nodes()) == 1 })
 }
@@ -305,4 +316,51 @@ func TestClusterHealthyNeedsQuorum(t *testing.T) {
 	start := time.Now()
 	waitFor(t, func() bool { return !bs[0].Healthy() })
 	t.Logf("unhealthy %v after losing the quorum (member TTL 1.5s); connected: %v", time.Since(start).Round(100*time.Millisecond), bs[0].connected())
+}
+
+// Listing a group's slots ends even when slots expire while it runs. A
+// watch started just before its keys' TTL ends has counted them but never
+// gets them, and nats.go's watcher then never says its listing is done
+// (readKeys). Two listers list back to back while two slots expire, round
+// after round; each listing must end, well within its deadline.
+func TestSlotListingsEndWhileSlotsExpire(t *testing.T) {
+	_, urls := natsCluster(t, 3)
+	b := openTogether(t, []Config{{NATSURLs: urls[:1], MemberTTL: 300 * time.Millisecond}})[0]
+	const rounds = 12
+	var listings, slow atomic.Int32
+	for round := range rounds {
+		for i := range 2 {
+			if _, err := b.e().members.Put(ctxT(t), slotPrefix("zz")+fmt.Sprint(i), []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var gone atomic.Bool
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				for !gone.Load() && !t.Failed() {
+					ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+					began := time.Now()
+					held, err := b.slotHolders(ctx, "zz")
+					cancel()
+					if err != nil {
+						t.Errorf("round %d: listing the slots: %v after %v", round, err, time.Since(began).Round(time.Millisecond))
+						return
+					}
+					listings.Add(1)
+					if time.Since(began) > 400*time.Millisecond {
+						slow.Add(1)
+					}
+					if len(held) == 0 {
+						gone.Store(true)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+	}
+	t.Logf("%d listings across %d expiries; %d took over 400 ms (stalled, started again)", listings.Load(), rounds, slow.Load())
 }

@@ -107,24 +107,57 @@ func (b *Broker) slotHolders(ctx context.Context, consumer string) (map[string]s
 
 // readKeys calls fn with each live key of the members bucket matching
 // filter, and its value.
+//
+// A watch counts the keys it will deliver when it starts, and says it has
+// delivered them all only once that many have come. Keys whose TTL ends
+// in between are never delivered, so its listing never ends (nats.go's
+// jetstream watcher has no timer for this, unlike its legacy one). A
+// listing that stalls is started again, as a new watch counts afresh, and
+// with more patience each time in case the engine is only slow.
 func (b *Broker) readKeys(ctx context.Context, filter string, fn func(key string, value []byte)) error {
+	for patience := 500 * time.Millisecond; ; patience *= 2 {
+		entries, err := b.listKeys(ctx, filter, patience)
+		if errors.Is(err, errListingStalled) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			fn(e.Key(), e.Value())
+		}
+		return nil
+	}
+}
+
+var errListingStalled = errors.New("members bucket listing stalled")
+
+// listKeys lists the live keys matching filter with one watch, which
+// fails with errListingStalled when nothing comes for patience.
+func (b *Broker) listKeys(ctx context.Context, filter string, patience time.Duration) ([]jetstream.KeyValueEntry, error) {
 	w, err := b.e().members.Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer w.Stop()
+	stall := time.NewTimer(patience)
+	defer stall.Stop()
+	var entries []jetstream.KeyValueEntry
 	for {
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
-				return errors.New("members bucket watch ended")
+				return nil, errors.New("members bucket watch ended")
 			}
 			if e == nil { // the values there were when it started have all come
-				return nil
+				return entries, nil
 			}
-			fn(e.Key(), e.Value())
+			entries = append(entries, e)
+			stall.Reset(patience)
+		case <-stall.C:
+			return nil, errListingStalled
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 }
